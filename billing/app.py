@@ -1,0 +1,153 @@
+"""The reference billing backend's HTTP API (aiohttp).
+
+Codes travel in request bodies, never in URLs, so access logs cannot leak them. Every
+refusal answers `{"error": <reason>, ...details}` with a 4xx status; channels turn the
+reason into words from the catalogues.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from billing.ledger import Ledger, Refusal
+from tasdeed.contract import RefusalReason
+from tasdeed.logs import get_logger
+
+log = get_logger("billing.http")
+LEDGER = web.AppKey("ledger", Ledger)
+MAX_BODY_BYTES = 16 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _refusal_response(refusal: Refusal) -> web.Response:
+    return web.json_response(
+        {"error": refusal.reason.value, **refusal.details}, status=refusal.status
+    )
+
+
+@web.middleware
+async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except Refusal as refusal:
+        log.info("refused", path=request.path, reason=refusal.reason.value)
+        return _refusal_response(refusal)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.read() or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Refusal(RefusalReason.INVALID_REQUEST, 400, {"detail": "body is not JSON"}) from exc
+    if not isinstance(data, dict):
+        raise Refusal(RefusalReason.INVALID_REQUEST, 400, {"detail": "body is not an object"})
+    return data
+
+
+def _str(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"missing": key})
+        return None
+    if not isinstance(value, str):
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": key})
+    return value
+
+
+def _int(data: dict[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Refusal(
+            RefusalReason.INVALID_AMOUNT if "amount" in key else RefusalReason.INVALID_REQUEST,
+            422,
+            {"field": key},
+        )
+    return value
+
+
+async def health(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def balance(request: web.Request) -> web.Response:
+    data = await _body(request)
+    result = await request.app[LEDGER].balance(
+        code=_str(data, "code"), account_number=_str(data, "account_number")
+    )
+    return web.json_response(result)
+
+
+async def create_quote(request: web.Request) -> web.Response:
+    data = await _body(request)
+    result = await request.app[LEDGER].quote(
+        _str(data, "code", required=True) or "",
+        amount_minor=_int(data, "amount_minor"),
+        override=bool(data.get("override", False)),
+        channel=_str(data, "channel") or "api",
+    )
+    return web.json_response(result, status=201)
+
+
+async def confirm_payment(request: web.Request) -> web.Response:
+    data = await _body(request)
+    receipt, replayed = await request.app[LEDGER].confirm(
+        _str(data, "quote_id", required=True) or "",
+        _str(data, "idempotency_key", required=True) or "",
+    )
+    return web.json_response({**receipt, "replayed": replayed}, status=200 if replayed else 201)
+
+
+async def payment_status(request: web.Request) -> web.Response:
+    result = await request.app[LEDGER].payment_by_key(request.match_info["key"])
+    return web.json_response(result)
+
+
+async def file_complaint(request: web.Request) -> web.Response:
+    data = await _body(request)
+    ticket, replayed = await request.app[LEDGER].file_complaint(
+        category=_str(data, "category", required=True) or "",
+        description=_str(data, "description") or "",
+        channel=_str(data, "channel") or "api",
+        idempotency_key=_str(data, "idempotency_key"),
+        code=_str(data, "code"),
+        account_number=_str(data, "account_number"),
+    )
+    return web.json_response({**ticket, "replayed": replayed}, status=200 if replayed else 201)
+
+
+async def complaint_status(request: web.Request) -> web.Response:
+    return web.json_response(await request.app[LEDGER].complaint(request.match_info["ticket"]))
+
+
+async def request_installments(request: web.Request) -> web.Response:
+    data = await _body(request)
+    plan, replayed = await request.app[LEDGER].request_installments(
+        months=_int(data, "months") or 0,
+        acknowledge_debt=bool(data.get("acknowledge_debt", False)),
+        idempotency_key=_str(data, "idempotency_key"),
+        code=_str(data, "code"),
+        account_number=_str(data, "account_number"),
+    )
+    return web.json_response({**plan, "replayed": replayed}, status=200 if replayed else 201)
+
+
+def create_app(ledger: Ledger) -> web.Application:
+    app = web.Application(middlewares=[refusals], client_max_size=MAX_BODY_BYTES)
+    app[LEDGER] = ledger
+    app.router.add_get("/health", health)
+    app.router.add_post("/v1/balance", balance)
+    app.router.add_post("/v1/quotes", create_quote)
+    app.router.add_post("/v1/payments", confirm_payment)
+    app.router.add_get("/v1/payments/{key}", payment_status)
+    app.router.add_post("/v1/complaints", file_complaint)
+    app.router.add_get("/v1/complaints/{ticket}", complaint_status)
+    app.router.add_post("/v1/installment-plans", request_installments)
+    return app

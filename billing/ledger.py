@@ -1,0 +1,511 @@
+"""The reference backend's service layer: balances, the payment contract, complaints, plans.
+
+The payment contract (DESIGN.md, "The one rule"):
+- `quote` checks the code, finds the payee and what is due, and stores a quote that expires.
+- `confirm(quote_id, idempotency_key)` moves money exactly once. In one transaction it
+  (1) returns the stored receipt if the key was seen, (2) refuses unknown, used or expired
+  quotes, (3) bumps the account's `ledger_version` only if it still equals the version the
+  quote saw, so two confirms racing for one account serialise and the loser is refused,
+  (4) spreads the amount over unpaid bills (rest to credit), (5) writes the payment under
+  unique constraints on quote and key, and the receipt message to the outbox.
+- A bill already paid in the profile's window is paid again only on a quote made with an
+  explicit `override`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from billing.db import AsyncSession, SessionFactory
+from billing.faults import crash_point
+from billing.masking import mask_name
+from billing.models import (
+    Account,
+    Bill,
+    Complaint,
+    InstallmentPlan,
+    OutboxMessage,
+    Payment,
+    PaymentAllocation,
+    PaymentCode,
+    Quote,
+)
+from tasdeed.codes import check_payment_code
+from tasdeed.contract import COMPLAINT_CATEGORIES, RefusalReason
+from tasdeed.profile import Profile
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def iso(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+@dataclass
+class Refusal(Exception):
+    """A refusal the channel turns into words; `status` is the HTTP status to answer with."""
+
+    reason: RefusalReason
+    status: int = 409
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.reason.value
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+class Ledger:
+    def __init__(self, sessions: SessionFactory, profile: Profile, clock: Clock = utc_now):
+        self.sessions = sessions
+        self.profile = profile
+        self.clock = clock
+
+    # ---- look-ups -------------------------------------------------------------------
+
+    async def _account(
+        self, s: AsyncSession, *, code: str | None = None, account_number: str | None = None
+    ) -> Account:
+        if code is not None:
+            checked = check_payment_code(code, self.profile.payment_code)
+            if not checked.ok or checked.code is None:
+                raise Refusal(RefusalReason.INVALID_CODE, 422, {"problem": str(checked.problem)})
+            account = await s.scalar(
+                select(Account).join(PaymentCode).where(PaymentCode.code == checked.code)
+            )
+            if account is None:
+                raise Refusal(RefusalReason.UNKNOWN_CODE, 404)
+            return account
+        if account_number:
+            account = await s.scalar(
+                select(Account).where(Account.account_number == account_number.strip())
+            )
+            if account is None:
+                raise Refusal(RefusalReason.ACCOUNT_UNKNOWN, 404)
+            return account
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"missing": "code or account_number"})
+
+    @staticmethod
+    async def _open_bills(s: AsyncSession, account_id: int) -> Sequence[Bill]:
+        rows = await s.scalars(
+            select(Bill)
+            .where(Bill.account_id == account_id, Bill.status != "paid")
+            .order_by(Bill.month)
+        )
+        return rows.all()
+
+    async def _recent_payment(self, s: AsyncSession, account_id: int) -> Payment | None:
+        window = timedelta(hours=self.profile.payments.recent_payment_window_hours)
+        return await s.scalar(
+            select(Payment)
+            .where(Payment.account_id == account_id, Payment.paid_at >= self.clock() - window)
+            .order_by(Payment.paid_at.desc())
+            .limit(1)
+        )
+
+    async def balance(
+        self, *, code: str | None = None, account_number: str | None = None
+    ) -> dict[str, Any]:
+        async with self.sessions() as s, s.begin():
+            account = await self._account(s, code=code, account_number=account_number)
+            bills = await self._open_bills(s, account.id)
+            return {
+                "account_number": account.account_number,
+                "payee_masked": mask_name(account.payee_name),
+                "area": account.area,
+                "currency": self.profile.currency,
+                "amount_due_minor": sum(b.amount_minor - b.paid_minor for b in bills),
+                "unpaid_months": [b.month for b in bills],
+                "next_due_date": bills[0].due_date.isoformat() if bills else None,
+                "credit_minor": account.credit_minor,
+            }
+
+    # ---- the payment contract ---------------------------------------------------------
+
+    async def quote(
+        self,
+        code: str,
+        *,
+        amount_minor: int | None = None,
+        override: bool = False,
+        channel: str = "api",
+    ) -> dict[str, Any]:
+        settings = self.profile.payments
+        now = self.clock()
+        async with self.sessions() as s, s.begin():
+            account = await self._account(s, code=code)
+            bills = await self._open_bills(s, account.id)
+            due = sum(b.amount_minor - b.paid_minor for b in bills)
+            recent = await self._recent_payment(s, account.id)
+            recently_paid = False
+            if due == 0:
+                if recent is None:
+                    raise Refusal(RefusalReason.NOTHING_DUE)
+                if not override:
+                    raise Refusal(
+                        RefusalReason.ALREADY_PAID_RECENTLY,
+                        details={"receipt": recent.receipt_number, "paid_at": iso(recent.paid_at)},
+                    )
+                if not settings.allow_overpayment:
+                    raise Refusal(RefusalReason.NOTHING_DUE)
+                last_bill = await s.scalar(
+                    select(Bill).where(Bill.account_id == account.id).order_by(Bill.month.desc())
+                )
+                amount = amount_minor or (last_bill.amount_minor if last_bill else 0)
+                months = [last_bill.month] if last_bill else []
+                recently_paid = True
+            else:
+                amount = due if amount_minor is None else amount_minor
+                months = [b.month for b in bills]
+            self._check_amount(amount, due, override=recently_paid)
+            quote = Quote(
+                id=str(uuid.uuid4()),
+                account_id=account.id,
+                ledger_version=account.ledger_version,
+                amount_due_minor=due,
+                amount_minor=amount,
+                bill_months=",".join(months),
+                recently_paid=recently_paid,
+                override=override,
+                channel=channel[:20],
+                created_at=now,
+                expires_at=now + timedelta(seconds=settings.quote_ttl_seconds),
+            )
+            s.add(quote)
+            return self._quote_view(quote, account)
+
+    def _check_amount(self, amount: int, due: int, *, override: bool) -> None:
+        settings = self.profile.payments
+        if amount <= 0:
+            raise Refusal(RefusalReason.INVALID_AMOUNT, 422)
+        if override:
+            return
+        if amount < due:
+            if not settings.allow_partial:
+                raise Refusal(RefusalReason.PARTIAL_NOT_ALLOWED, details={"due_minor": due})
+            if amount < settings.min_partial_minor:
+                raise Refusal(
+                    RefusalReason.BELOW_MINIMUM,
+                    details={"minimum_minor": settings.min_partial_minor},
+                )
+        if amount > due and not settings.allow_overpayment:
+            raise Refusal(RefusalReason.OVERPAYMENT_NOT_ALLOWED, details={"due_minor": due})
+
+    def _quote_view(self, quote: Quote, account: Account) -> dict[str, Any]:
+        return {
+            "quote_id": quote.id,
+            "payee_masked": mask_name(account.payee_name),
+            "area": account.area,
+            "bill_months": [m for m in quote.bill_months.split(",") if m],
+            "currency": self.profile.currency,
+            "amount_due_minor": quote.amount_due_minor,
+            "amount_minor": quote.amount_minor,
+            "expires_at": iso(quote.expires_at),
+            "recently_paid": quote.recently_paid,
+            "override": quote.override,
+        }
+
+    async def confirm(self, quote_id: str, idempotency_key: str) -> tuple[dict[str, Any], bool]:
+        """Returns (receipt, replayed); replayed is True when the key had already paid."""
+        if not idempotency_key or len(idempotency_key) > 128:
+            raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "idempotency_key"})
+        try:
+            async with self.sessions() as s, s.begin():
+                outcome = await self._confirm_in(s, quote_id, idempotency_key)
+                crash_point("confirm.before_commit")
+        except IntegrityError:
+            # A concurrent confirm wrote the same key or quote first: answer as it did.
+            async with self.sessions() as s, s.begin():
+                settled = await self._already_settled(s, quote_id, idempotency_key)
+                if settled is None:
+                    raise
+                return settled
+        crash_point("confirm.after_commit")
+        return outcome
+
+    async def _already_settled(
+        self, s: AsyncSession, quote_id: str, key: str
+    ) -> tuple[dict[str, Any], bool] | None:
+        """The stored receipt for this key, or a refusal if key or quote were used otherwise."""
+        by_key = await s.scalar(select(Payment).where(Payment.idempotency_key == key))
+        if by_key is not None:
+            if by_key.quote_id != quote_id:
+                raise Refusal(RefusalReason.IDEMPOTENCY_KEY_CONFLICT)
+            return await self._receipt(s, by_key), True
+        by_quote = await s.scalar(select(Payment).where(Payment.quote_id == quote_id))
+        if by_quote is not None:
+            raise Refusal(
+                RefusalReason.QUOTE_ALREADY_CONFIRMED,
+                details={"receipt": by_quote.receipt_number},
+            )
+        return None
+
+    async def _confirm_in(
+        self, s: AsyncSession, quote_id: str, key: str
+    ) -> tuple[dict[str, Any], bool]:
+        settled = await self._already_settled(s, quote_id, key)
+        if settled is not None:
+            return settled
+        quote = await s.get(Quote, quote_id)
+        if quote is None:
+            raise Refusal(RefusalReason.QUOTE_UNKNOWN, 404)
+        now = self.clock()
+        if now >= quote.expires_at:
+            raise Refusal(RefusalReason.QUOTE_EXPIRED)
+        guarded = await s.execute(
+            update(Account)
+            .where(Account.id == quote.account_id, Account.ledger_version == quote.ledger_version)
+            .values(ledger_version=Account.ledger_version + 1)
+        )
+        if _rowcount(guarded) != 1:
+            # Someone paid this account since the quote; after waiting on their row lock we
+            # see what they committed.
+            settled = await self._already_settled(s, quote_id, key)
+            if settled is not None:
+                return settled
+            recent = await self._recent_payment(s, quote.account_id)
+            if recent is not None:
+                raise Refusal(
+                    RefusalReason.ALREADY_PAID_RECENTLY,
+                    details={"receipt": recent.receipt_number, "paid_at": iso(recent.paid_at)},
+                )
+            raise Refusal(RefusalReason.QUOTE_STALE)
+        payment = Payment(
+            receipt_number=f"{self.profile.id.upper()}{now:%y%m%d}{secrets.token_hex(4).upper()}",
+            quote_id=quote.id,
+            idempotency_key=key,
+            account_id=quote.account_id,
+            amount_minor=quote.amount_minor,
+            override=quote.override,
+            channel=quote.channel,
+            paid_at=now,
+        )
+        s.add(payment)
+        await s.flush()
+        await self._allocate(s, payment, now)
+        account = await s.get(Account, quote.account_id)
+        assert account is not None
+        receipt = await self._receipt(s, payment, account)
+        s.add(
+            OutboxMessage(
+                kind="payment_receipt",
+                account_id=account.id,
+                payload={**receipt, "language": account.language},
+                created_at=now,
+            )
+        )
+        return receipt, False
+
+    async def _allocate(self, s: AsyncSession, payment: Payment, now: datetime) -> None:
+        remaining = payment.amount_minor
+        for bill in await self._open_bills(s, payment.account_id):
+            if remaining == 0:
+                break
+            take = min(remaining, bill.amount_minor - bill.paid_minor)
+            bill.paid_minor += take
+            bill.status = "paid" if bill.paid_minor == bill.amount_minor else "partial"
+            if bill.status == "paid":
+                bill.paid_at = now
+            s.add(PaymentAllocation(payment_id=payment.id, bill_id=bill.id, amount_minor=take))
+            remaining -= take
+        if remaining:
+            await s.execute(
+                update(Account)
+                .where(Account.id == payment.account_id)
+                .values(credit_minor=Account.credit_minor + remaining)
+            )
+            s.add(PaymentAllocation(payment_id=payment.id, bill_id=None, amount_minor=remaining))
+
+    async def _receipt(
+        self, s: AsyncSession, payment: Payment, account: Account | None = None
+    ) -> dict[str, Any]:
+        account = account or await s.get(Account, payment.account_id)
+        quote = await s.get(Quote, payment.quote_id)
+        assert account is not None and quote is not None
+        return {
+            "receipt_number": payment.receipt_number,
+            "quote_id": payment.quote_id,
+            "amount_minor": payment.amount_minor,
+            "currency": self.profile.currency,
+            "paid_at": iso(payment.paid_at),
+            "payee_masked": mask_name(account.payee_name),
+            "bill_months": [m for m in quote.bill_months.split(",") if m],
+            "channel": payment.channel,
+        }
+
+    async def payment_by_key(self, idempotency_key: str) -> dict[str, Any]:
+        """For a channel that lost the answer to a confirm: did this key pay?"""
+        async with self.sessions() as s, s.begin():
+            payment = await s.scalar(
+                select(Payment).where(Payment.idempotency_key == idempotency_key)
+            )
+            if payment is None:
+                raise Refusal(RefusalReason.PAYMENT_UNKNOWN, 404)
+            return await self._receipt(s, payment)
+
+    # ---- complaints and installment plans --------------------------------------------
+
+    async def file_complaint(
+        self,
+        *,
+        category: str,
+        description: str,
+        channel: str,
+        idempotency_key: str | None,
+        code: str | None = None,
+        account_number: str | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        if category not in COMPLAINT_CATEGORIES:
+            raise Refusal(RefusalReason.INVALID_CATEGORY, 422)
+        now = self.clock()
+        sla_hours = self.profile.complaints.sla_hours.get(category, 120)
+        for _attempt in range(3):
+            try:
+                async with self.sessions() as s, s.begin():
+                    if idempotency_key:
+                        seen = await s.scalar(
+                            select(Complaint).where(Complaint.idempotency_key == idempotency_key)
+                        )
+                        if seen is not None:
+                            return self._complaint_view(seen), True
+                    account = await self._account(s, code=code, account_number=account_number)
+                    complaint = Complaint(
+                        ticket_number=f"{secrets.randbelow(10**8):08d}",
+                        idempotency_key=idempotency_key,
+                        account_id=account.id,
+                        category=category,
+                        description=description[:1000],
+                        channel=channel[:20],
+                        created_at=now,
+                        sla_due_at=now + timedelta(hours=sla_hours),
+                    )
+                    s.add(complaint)
+                    await s.flush()
+                    return self._complaint_view(complaint), False
+            except IntegrityError:
+                continue  # a ticket-number collision or a concurrent twin: look again
+        raise Refusal(RefusalReason.INVALID_REQUEST, 503, {"retry": True})
+
+    async def complaint(self, ticket_number: str) -> dict[str, Any]:
+        async with self.sessions() as s, s.begin():
+            complaint = await s.scalar(
+                select(Complaint).where(Complaint.ticket_number == ticket_number.strip())
+            )
+            if complaint is None:
+                raise Refusal(RefusalReason.COMPLAINT_UNKNOWN, 404)
+            return self._complaint_view(complaint)
+
+    def _complaint_view(self, complaint: Complaint) -> dict[str, Any]:
+        return {
+            "ticket_number": complaint.ticket_number,
+            "category": complaint.category,
+            "status": complaint.status,
+            "created_at": iso(complaint.created_at),
+            "sla_due_at": iso(complaint.sla_due_at),
+            "sla_breached": complaint.status != "resolved" and self.clock() > complaint.sla_due_at,
+        }
+
+    async def request_installments(
+        self,
+        *,
+        months: int,
+        acknowledge_debt: bool,
+        idempotency_key: str | None,
+        code: str | None = None,
+        account_number: str | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        settings = self.profile.installments
+        if not settings.min_months <= months <= settings.max_months:
+            raise Refusal(
+                RefusalReason.INVALID_MONTHS,
+                422,
+                {"min": settings.min_months, "max": settings.max_months},
+            )
+        if settings.requires_debt_acknowledgment and not acknowledge_debt:
+            raise Refusal(RefusalReason.ACKNOWLEDGMENT_REQUIRED)
+        now = self.clock()
+        try:
+            async with self.sessions() as s, s.begin():
+                if idempotency_key:
+                    seen = await s.scalar(
+                        select(InstallmentPlan).where(
+                            InstallmentPlan.idempotency_key == idempotency_key
+                        )
+                    )
+                    if seen is not None:
+                        return self._plan_view(seen), True
+                account = await self._account(s, code=code, account_number=account_number)
+                due = sum(
+                    b.amount_minor - b.paid_minor for b in await self._open_bills(s, account.id)
+                )
+                if due == 0:
+                    raise Refusal(RefusalReason.NOTHING_DUE)
+                plan = InstallmentPlan(
+                    plan_number=f"P{secrets.randbelow(10**8):08d}",
+                    idempotency_key=idempotency_key,
+                    account_id=account.id,
+                    total_minor=due,
+                    installment_minor=-(-due // months),
+                    months=months,
+                    debt_acknowledged=acknowledge_debt,
+                    first_due_date=(now + timedelta(days=30)).date(),
+                    created_at=now,
+                )
+                s.add(plan)
+                await s.flush()
+                return self._plan_view(plan), False
+        except IntegrityError:
+            async with self.sessions() as s, s.begin():
+                seen = await s.scalar(
+                    select(InstallmentPlan).where(
+                        InstallmentPlan.idempotency_key == idempotency_key
+                    )
+                )
+                if seen is None:
+                    raise
+                return self._plan_view(seen), True
+
+    def _plan_view(self, plan: InstallmentPlan) -> dict[str, Any]:
+        return {
+            "plan_number": plan.plan_number,
+            "currency": self.profile.currency,
+            "total_minor": plan.total_minor,
+            "installment_minor": plan.installment_minor,
+            "months": plan.months,
+            "status": plan.status,
+            "first_due_date": plan.first_due_date.isoformat(),
+        }
+
+    # ---- audit --------------------------------------------------------------------------
+
+    async def totals(self) -> dict[str, int]:
+        """Ledger sums the tests and operators check: money in must equal money applied."""
+        async with self.sessions() as s, s.begin():
+            paid = await s.scalar(select(func.coalesce(func.sum(Payment.amount_minor), 0)))
+            allocated = await s.scalar(
+                select(func.coalesce(func.sum(PaymentAllocation.amount_minor), 0))
+            )
+            payments = await s.scalar(select(func.count(Payment.id)))
+            return {
+                "payments": int(payments or 0),
+                "paid_minor": int(paid or 0),
+                "allocated_minor": int(allocated or 0),
+            }
+
+
+def today(clock: Clock) -> date:
+    return clock().date()

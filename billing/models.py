@@ -1,0 +1,162 @@
+"""The reference billing backend's ledger (SQLAlchemy 2, SQLite or PostgreSQL).
+
+Amounts are integers of minor units (fils, piastres, halalas). Datetimes are naive UTC.
+The payment contract's guarantees rest on three constraints here: one payment per quote
+(`payments.quote_id` unique), one payment per idempotency key (`payments.idempotency_key`
+unique), and the account's `ledger_version`, which every payment bumps under a guarded UPDATE.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """One row per key; records which profile a ledger was seeded for."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_number: Mapped[str] = mapped_column(String(20), unique=True)
+    payee_name: Mapped[str] = mapped_column(String(200))  # returned only masked
+    area: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(40), default="private_housing")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5), default="ar")
+    ledger_version: Mapped[int] = mapped_column(Integer, default=0)
+    credit_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Meter(Base):
+    __tablename__ = "meters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    meter_number: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # electricity | water
+    installed_on: Mapped[date] = mapped_column(Date)
+    prepaid: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PaymentCode(Base):
+    __tablename__ = "payment_codes"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), unique=True)
+
+
+class Bill(Base):
+    __tablename__ = "bills"
+    __table_args__ = (UniqueConstraint("account_id", "month"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="unpaid")  # unpaid|partial|paid
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Quote(Base):
+    __tablename__ = "quotes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    ledger_version: Mapped[int] = mapped_column(Integer)
+    amount_due_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    bill_months: Mapped[str] = mapped_column(String(200))  # comma-separated YYYY-MM
+    recently_paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt_number: Mapped[str] = mapped_column(String(32), unique=True)
+    quote_id: Mapped[str] = mapped_column(ForeignKey("quotes.id"), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(20))
+    paid_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class PaymentAllocation(Base):
+    """How a payment was spread over bills; what is left over becomes account credit."""
+
+    __tablename__ = "payment_allocations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))  # None: credit
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_number: Mapped[str] = mapped_column(String(20), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sla_due_at: Mapped[datetime] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InstallmentPlan(Base):
+    __tablename__ = "installment_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_number: Mapped[str] = mapped_column(String(20), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    installment_minor: Mapped[int] = mapped_column(BigInteger)
+    months: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    debt_acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    missed_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_due_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OutboxMessage(Base):
+    """Messages to send (receipts, notices), written in the same transaction as the event."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

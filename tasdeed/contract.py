@@ -1,0 +1,97 @@
+"""The payment contract as channels see it: quote, confirm, receipt, and the reasons the
+billing backend gives for refusing. The backend enforces the contract; channels only present it.
+
+A quote states who the code pays (masked), for which bill months, how much, until when.
+Money moves only on `confirm(quote_id, idempotency_key)`; the same key always returns the same
+receipt, so a retried webhook, a double tap or a resent message never charges twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from tasdeed.money import Money
+
+
+class RefusalReason(StrEnum):
+    """Machine-readable reasons; the catalogue key for each is `refusal.<value>`."""
+
+    INVALID_REQUEST = "invalid_request"
+    INVALID_CODE = "invalid_code"
+    UNKNOWN_CODE = "unknown_code"
+    NOTHING_DUE = "nothing_due"
+    INVALID_AMOUNT = "invalid_amount"
+    PARTIAL_NOT_ALLOWED = "partial_not_allowed"
+    BELOW_MINIMUM = "below_minimum"
+    OVERPAYMENT_NOT_ALLOWED = "overpayment_not_allowed"
+    QUOTE_UNKNOWN = "quote_unknown"
+    QUOTE_EXPIRED = "quote_expired"
+    QUOTE_STALE = "quote_stale"
+    ALREADY_PAID_RECENTLY = "already_paid_recently"
+    QUOTE_ALREADY_CONFIRMED = "quote_already_confirmed"
+    IDEMPOTENCY_KEY_CONFLICT = "idempotency_key_conflict"
+    ACCOUNT_UNKNOWN = "account_unknown"
+    COMPLAINT_UNKNOWN = "complaint_unknown"
+    PAYMENT_UNKNOWN = "payment_unknown"
+    INVALID_CATEGORY = "invalid_category"
+    INVALID_MONTHS = "invalid_months"
+    ACKNOWLEDGMENT_REQUIRED = "acknowledgment_required"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    quote_id: str
+    payee_masked: str
+    area: str
+    bill_months: tuple[str, ...]  # "2026-10"
+    amount_due: Money
+    amount: Money
+    expires_at: datetime
+    recently_paid: bool  # a payment landed in the profile's window: confirm needs override
+    override: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    receipt_number: str
+    quote_id: str
+    amount: Money
+    paid_at: datetime
+    payee_masked: str
+    bill_months: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    account_number: str
+    payee_masked: str
+    area: str
+    amount_due: Money
+    unpaid_months: tuple[str, ...]
+    next_due_date: str | None
+    credit: Money
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintTicket:
+    ticket_number: str
+    category: str
+    status: str
+    sla_due_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentPlan:
+    plan_id: str
+    account_number: str
+    total: Money
+    installment: Money
+    months: int
+    status: str
+    first_due_date: str
+
+
+COMPLAINT_CATEGORIES = ("billing", "outage", "meter", "reading", "service", "other")

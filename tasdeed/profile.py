@@ -1,0 +1,108 @@
+"""Utility profiles: one deployment serves one utility, described by a data file.
+
+The files live in `tasdeed/profiles/<id>.toml`; code reads them only through `load_profile`.
+Rule figures stay as data (`rules`), typed by the rules module that uses them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROFILE_DIR = Path(__file__).parent / "profiles"
+
+DigitStyle = Literal["arab", "latn"]
+Dialect = Literal["egyptian", "gulf", "msa"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PaymentCodeFormat(_Frozen):
+    length: int = Field(ge=6, le=20)
+    check: Literal["damm"] = "damm"
+
+
+class PaymentSettings(_Frozen):
+    quote_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    recent_payment_window_hours: int = Field(default=24, ge=0)
+    allow_partial: bool = False
+    min_partial_minor: int = Field(default=0, ge=0)
+    allow_overpayment: bool = False
+
+
+class ComplaintSettings(_Frozen):
+    # Hours from filing to the SLA due time, per category (tasdeed.contract.COMPLAINT_CATEGORIES).
+    sla_hours: dict[str, int] = Field(
+        default_factory=lambda: {
+            "billing": 240,
+            "outage": 6,
+            "meter": 72,
+            "reading": 72,
+            "service": 120,
+            "other": 120,
+        }
+    )
+
+
+class InstallmentSettings(_Frozen):
+    min_months: int = Field(default=2, ge=2)
+    max_months: int = Field(default=12, ge=2)
+    requires_debt_acknowledgment: bool = False
+
+
+class VoiceSettings(_Frozen):
+    speech_language: str
+    voice_ar: str
+    voice_en: str
+
+
+class Profile(_Frozen):
+    id: str
+    country: str
+    utility_name_ar: str
+    utility_name_en: str
+    currency: Literal["EGP", "KWD", "SAR"]
+    locale: str
+    english_locale: str = "en"
+    digits: DigitStyle
+    dialect: Dialect
+    timezone: str
+    contact_line: str
+    agent_number: str
+    ussd_service_code: str
+    areas: tuple[str, ...]
+    payment_code: PaymentCodeFormat
+    payments: PaymentSettings
+    voice: VoiceSettings
+    complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
+    installments: InstallmentSettings = Field(default_factory=InstallmentSettings)
+    rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def locale_for(self, language: str) -> str:
+        """The babel locale for a person's language choice ("ar" or "en")."""
+        return self.locale if language == "ar" else self.english_locale
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+
+
+@cache
+def load_profile(profile_id: str) -> Profile:
+    path = PROFILE_DIR / f"{profile_id}.toml"
+    if not path.is_file():
+        raise ValueError(
+            f"unknown utility profile {profile_id!r}; available: {', '.join(available_profiles())}"
+        )
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    profile = Profile.model_validate(data)
+    if profile.id != profile_id:
+        raise ValueError(f"{path} declares id {profile.id!r}, expected {profile_id!r}")
+    return profile

@@ -1,0 +1,64 @@
+"""Every setting Tasdeed reads from the environment, typed, in one place.
+
+`.env.example` lists each one with its local default; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    tasdeed_profile: str = Field(default="eg", description="utility profile: eg, kw or sa")
+
+    # Reference billing backend (the utility's system stand-in).
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy async URL; empty: the embedded SQLite var/tasdeed-<profile>.db",
+    )
+    billing_host: str = "127.0.0.1"
+    billing_port: int = 8090
+    billing_url: str = "http://127.0.0.1:8090"
+    billing_connect_timeout_s: float = 1.0
+    billing_total_timeout_s: float = 3.0
+    billing_retries: int = 2
+    demo_seed: int = 153
+
+    # Shared state; empty means in-process (embedded default).
+    redis_url: str = ""
+
+    # Twilio (used by the IVR and chat adapters for request signing).
+    twilio_account_sid: str = "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    twilio_auth_token: str = "local-dev-auth-token"
+    public_base_url: str = "http://localhost:8080"
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # Test-only: a comma-separated list of named points where the process SIGKILLs itself.
+    tasdeed_fault_points: str = ""
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        path = PROJECT_ROOT / "var" / f"tasdeed-{self.tasdeed_profile}.db"
+        return f"sqlite+aiosqlite:///{path}"
+
+    def fault_points(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.tasdeed_fault_points.split(",") if p.strip())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
