@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tasdeed.normalise import digits_only
+from tasdeed.normalise import digits_only, strip_invisible
 from tasdeed.profile import PaymentCodeFormat
 
 _DAMM_TABLE = (
@@ -71,7 +71,7 @@ class CodeCheck:
 
 def check_payment_code(raw: str, fmt: PaymentCodeFormat) -> CodeCheck:
     """Normalise what was typed or said and check it; `code` is the ASCII form when valid."""
-    if not raw or not raw.strip():
+    if not strip_invisible(raw).strip():
         return CodeCheck(None, CodeProblem.EMPTY)
     digits = digits_only(raw)
     if digits is None:

@@ -23,7 +23,7 @@ def currency_exponent(currency: str) -> int:
     return int(get_currency_precision(currency))
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Money:
     minor: int
     currency: str
@@ -31,6 +31,8 @@ class Money:
     @classmethod
     def from_decimal(cls, value: Decimal | str | int, currency: str) -> Money:
         amount = Decimal(value)
+        if not amount.is_finite():
+            raise ValueError(f"{value} is not an amount")
         scaled = amount.scaleb(currency_exponent(currency))
         if scaled != scaled.to_integral_value():
             raise ValueError(f"{value} has more decimals than {currency} allows")
@@ -69,7 +71,8 @@ def format_money(money: Money, locale: str, digits: str = "latn", *, plain: bool
 def parse_amount(raw: str, currency: str) -> Money | None:
     """An amount a person typed ("150", "150.75", "١٬٢٣٤٫٥", "1,234.500"); None if it is not
     a positive amount with at most the currency's decimals."""
-    text = strip_invisible(normalise_digits(raw)).strip().replace(" ", "")
+    # Spaces inside are refused, not dropped: "150 75" is not 15075.
+    text = normalise_digits(strip_invisible(raw)).strip()
     match = _AMOUNT.fullmatch(text)
     if match is None:
         return None

@@ -65,8 +65,10 @@ def normalise_input(raw: str, max_chars: int = MAX_INPUT_CHARS) -> NormalisedInp
     Letters: diacritics removed; أ إ آ ٱ → ا; ى → ي; ة → ه (so "فاتوره" and "فاتورة" match).
     Overlong input is cut at `max_chars` and flagged, so a channel can say so.
     """
-    text = unicodedata.normalize("NFKC", raw)
-    text = strip_invisible(normalise_digits(text))
+    # Invisible marks go first: one between a digit and ٫ would hide the separator, and one
+    # between a letter and a combining hamza would stop NFKC composing them.
+    text = unicodedata.normalize("NFKC", strip_invisible(raw))
+    text = normalise_digits(text)
     text = dediac_ar(text)
     text = normalize_alef_ar(text)
     text = normalize_alef_maksura_ar(text)
@@ -81,7 +83,7 @@ def normalise_input(raw: str, max_chars: int = MAX_INPUT_CHARS) -> NormalisedInp
 def digits_only(raw: str) -> str | None:
     """The ASCII digit string in `raw`, allowing the spaces and dashes people type inside a
     number ("1234 5678-90"); None if anything else is there."""
-    text = strip_invisible(normalise_digits(unicodedata.normalize("NFKC", raw)))
+    text = normalise_digits(unicodedata.normalize("NFKC", strip_invisible(raw)))
     compact = re.sub(r"[\s\-_.]", "", text)
     return compact if _ASCII_DIGITS.fullmatch(compact) else None
 
