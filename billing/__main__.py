@@ -16,10 +16,11 @@ from billing.app import create_app
 from billing.db import create_engine, session_factory
 from billing.demo_data import plan_accounts, seed_demo_data
 from billing.ledger import Ledger, utc_now
+from billing.masking import mask_name
 from billing.migrate import upgrade
 from tasdeed.logs import configure_logging, get_logger
 from tasdeed.money import Money, format_money
-from tasdeed.profile import load_profile
+from tasdeed.profile import available_profiles, load_profile
 from tasdeed.settings import get_settings
 
 log = get_logger("billing")
@@ -59,12 +60,23 @@ async def _serve() -> None:
         await engine.dispose()
 
 
+def demo_code_rows(profile_id: str, seed: int) -> list[str]:
+    """README table rows: the four scenario accounts of a profile, as a person sees them."""
+    profile = load_profile(profile_id)
+    rows = []
+    for demo, _amounts in plan_accounts(profile, seed)[:4]:
+        due = format_money(Money(demo.amount_due_minor, profile.currency), "en")
+        rows.append(
+            f"| {profile.id} | `{demo.code}` | {mask_name(demo.payee_name)} | {demo.area} "
+            f"| {demo.unpaid_bills} | {due} |"
+        )
+    return rows
+
+
 def _print_demo_codes() -> None:
     settings = get_settings()
-    profile = load_profile(settings.tasdeed_profile)
-    for demo, _amounts in plan_accounts(profile, settings.demo_seed)[:4]:
-        due = format_money(Money(demo.amount_due_minor, profile.currency), "en")
-        print(f"{profile.id}  {demo.code}  {demo.payee_name}  {demo.area}  due {due}")
+    for profile_id in available_profiles():
+        print("\n".join(demo_code_rows(profile_id, settings.demo_seed)))
 
 
 def main(argv: list[str] | None = None) -> int:

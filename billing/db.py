@@ -29,7 +29,11 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # One connection: SQLite has one writer anyway, and queueing on the pool is fair
+        # and cheap where the busy handler's sleep-and-retry gives long tail latencies.
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30
+        )
         _use_immediate_transactions(engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

@@ -86,7 +86,9 @@ def plan_accounts(
             code = _code(rng, profile.payment_code.length)
         seen_codes.add(code)
         # Given name, father's name (always a man's), family name.
-        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(FATHER_NAMES)} {rng.choice(families)}"
+        given = rng.choice(FIRST_NAMES)
+        father = rng.choice([n for n in FATHER_NAMES if n != given])
+        name = f"{given} {father} {rng.choice(families)}"
         amounts = [_bill_amount(rng, profile, exponent) for _ in range(MONTHS_OF_BILLS)]
         if index < len(scenarios):
             unpaid = scenarios[index]
