@@ -24,11 +24,17 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def ensure_sqlite_directory(url: str) -> None:
+    """SQLite creates the file but not its folder (var/ is not in git)."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    if is_sqlite(url):
+        ensure_sqlite_directory(url)
         # One connection: SQLite has one writer anyway, and queueing on the pool is fair
         # and cheap where the busy handler's sleep-and-retry gives long tail latencies.
         engine = create_async_engine(

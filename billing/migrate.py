@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from billing.db import ensure_sqlite_directory
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -18,4 +20,5 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str) -> None:
+    ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), "head")
