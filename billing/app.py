@@ -7,6 +7,7 @@ reason into words from the catalogues.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,14 +21,19 @@ from tasdeed.logs import get_logger
 log = get_logger("billing.http")
 LEDGER = web.AppKey("ledger", Ledger)
 MAX_BODY_BYTES = 16 * 1024
+# Arabic stays readable in the JSON (names, areas), not \u escapes.
+_dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+
+def _json(data: object, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _refusal_response(refusal: Refusal) -> web.Response:
-    return web.json_response(
-        {"error": refusal.reason.value, **refusal.details}, status=refusal.status
-    )
+    return _json({"error": refusal.reason.value, **refusal.details}, status=refusal.status)
 
 
 @web.middleware
@@ -74,7 +80,7 @@ def _int(data: dict[str, Any], key: str) -> int | None:
 
 
 async def health(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    return _json({"status": "ok"})
 
 
 async def balance(request: web.Request) -> web.Response:
@@ -82,7 +88,7 @@ async def balance(request: web.Request) -> web.Response:
     result = await request.app[LEDGER].balance(
         code=_str(data, "code"), account_number=_str(data, "account_number")
     )
-    return web.json_response(result)
+    return _json(result)
 
 
 async def create_quote(request: web.Request) -> web.Response:
@@ -93,7 +99,7 @@ async def create_quote(request: web.Request) -> web.Response:
         override=bool(data.get("override", False)),
         channel=_str(data, "channel") or "api",
     )
-    return web.json_response(result, status=201)
+    return _json(result, status=201)
 
 
 async def confirm_payment(request: web.Request) -> web.Response:
@@ -102,12 +108,12 @@ async def confirm_payment(request: web.Request) -> web.Response:
         _str(data, "quote_id", required=True) or "",
         _str(data, "idempotency_key", required=True) or "",
     )
-    return web.json_response({**receipt, "replayed": replayed}, status=200 if replayed else 201)
+    return _json({**receipt, "replayed": replayed}, status=200 if replayed else 201)
 
 
 async def payment_status(request: web.Request) -> web.Response:
     result = await request.app[LEDGER].payment_by_key(request.match_info["key"])
-    return web.json_response(result)
+    return _json(result)
 
 
 async def file_complaint(request: web.Request) -> web.Response:
@@ -120,11 +126,11 @@ async def file_complaint(request: web.Request) -> web.Response:
         code=_str(data, "code"),
         account_number=_str(data, "account_number"),
     )
-    return web.json_response({**ticket, "replayed": replayed}, status=200 if replayed else 201)
+    return _json({**ticket, "replayed": replayed}, status=200 if replayed else 201)
 
 
 async def complaint_status(request: web.Request) -> web.Response:
-    return web.json_response(await request.app[LEDGER].complaint(request.match_info["ticket"]))
+    return _json(await request.app[LEDGER].complaint(request.match_info["ticket"]))
 
 
 async def request_installments(request: web.Request) -> web.Response:
@@ -136,7 +142,7 @@ async def request_installments(request: web.Request) -> web.Response:
         code=_str(data, "code"),
         account_number=_str(data, "account_number"),
     )
-    return web.json_response({**plan, "replayed": replayed}, status=200 if replayed else 201)
+    return _json({**plan, "replayed": replayed}, status=200 if replayed else 201)
 
 
 def create_app(ledger: Ledger) -> web.Application:
