@@ -34,6 +34,7 @@ class Settings(BaseSettings):
 
     # Shared state; empty means in-process (embedded default).
     redis_url: str = ""
+    redis_prefix: str = "tasdeed:"
 
     # Twilio (used by the IVR and chat adapters for request signing).
     twilio_account_sid: str = "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
+
+    # USSD: a gateway session lives about 180 s; a dropped payment can be resumed for 300 s.
+    ussd_session_ttl_s: int = 180
+    ussd_resume_ttl_s: int = 300
+    # Network codes whose handsets cannot shape Arabic: pages are sent pre-shaped.
+    ussd_reshape_networks: str = ""
 
     log_level: str = "INFO"
     log_json: bool = False
@@ -54,6 +61,9 @@ class Settings(BaseSettings):
             return self.database_url
         path = PROJECT_ROOT / "var" / f"tasdeed-{self.tasdeed_profile}.db"
         return f"sqlite+aiosqlite:///{path}"
+
+    def reshape_networks(self) -> frozenset[str]:
+        return frozenset(n.strip() for n in self.ussd_reshape_networks.split(",") if n.strip())
 
     def fault_points(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.tasdeed_fault_points.split(",") if p.strip())

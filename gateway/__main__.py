@@ -1,0 +1,25 @@
+"""`python -m gateway`: serve the gateway on GATEWAY_HOST:GATEWAY_PORT."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.app import create_app
+from tasdeed.logs import configure_logging
+from tasdeed.settings import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = create_app(settings)
+    print(
+        f"gateway listening on http://{settings.gateway_host}:{settings.gateway_port}", flush=True
+    )
+    web.run_app(
+        app, host=settings.gateway_host, port=settings.gateway_port, access_log=None, print=None
+    )
+
+
+if __name__ == "__main__":
+    main()

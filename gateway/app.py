@@ -1,0 +1,76 @@
+"""The gateway: one aiohttp app that receives every outside webhook and mounts the channel
+adapters, plus health and Prometheus metrics."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from tasdeed.billing_client import BillingClient, Timeouts
+from tasdeed.profile import load_profile
+from tasdeed.settings import Settings
+from tasdeed.state_store import create_store
+from ussd import routes as ussd_routes
+from ussd.service import UssdService
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+async def health(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(_request: web.Request) -> web.Response:
+    response = web.Response(body=generate_latest())
+    response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    return response
+
+
+async def index(request: web.Request) -> web.Response:
+    profile = request.app[PROFILE_ID]
+    return web.Response(
+        text=(
+            f"Tasdeed gateway ({profile})\n"
+            "POST /ussd/at       Africa's Talking USSD callback\n"
+            "POST /ussd/hubtel   JSON USSD callback (Hubtel format)\n"
+            "GET  /health        liveness\n"
+            "GET  /metrics       Prometheus metrics\n"
+        ),
+        content_type="text/plain",
+    )
+
+
+PROFILE_ID = web.AppKey("profile_id", str)
+
+
+def create_app(settings: Settings) -> web.Application:
+    profile = load_profile(settings.tasdeed_profile)
+    billing = BillingClient(
+        settings.billing_url,
+        timeouts=Timeouts(settings.billing_connect_timeout_s, settings.billing_total_timeout_s),
+        retries=settings.billing_retries,
+    )
+    store = create_store(settings.redis_url, settings.redis_prefix)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[PROFILE_ID] = profile.id
+    ussd_routes.add_routes(
+        app,
+        UssdService(
+            profile,
+            billing,
+            store,
+            session_ttl_s=settings.ussd_session_ttl_s,
+            resume_ttl_s=settings.ussd_resume_ttl_s,
+            reshape_networks=settings.reshape_networks(),
+        ),
+    )
+    app.router.add_get("/", index)
+    app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
+
+    async def close_clients(_app: web.Application) -> None:
+        await billing.close()
+        await store.close()
+
+    app.on_cleanup.append(close_clients)
+    return app

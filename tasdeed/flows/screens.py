@@ -1,0 +1,71 @@
+"""Channel-neutral screens: words are catalogue keys, values stay typed until rendering.
+
+A value that is `Money` is shown as figures on a screen and spoken in words on a call; a
+`DigitString` (a code, a ticket) is shown as is and read digit by digit by voice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tasdeed.money import Money
+
+
+class Expects(StrEnum):
+    """What a screen asks for. On every kind but CHOICE, "0" and "10" are data, not keys."""
+
+    CHOICE = "choice"
+    CODE = "code"
+    AMOUNT = "amount"
+    TICKET = "ticket"
+    NUMBER = "number"
+    TEXT = "text"
+
+    @property
+    def is_data(self) -> bool:
+        return self is not Expects.CHOICE
+
+
+@dataclass(frozen=True, slots=True)
+class DigitString:
+    """Digits that are an identifier (code, ticket, receipt), not a quantity."""
+
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class Months:
+    """Bill months ("2026-10") for display in the person's language."""
+
+    months: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    key: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+
+Param = str | int | Money | DigitString | Months | Text
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    choice: str
+    label: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    name: str
+    body: tuple[Text, ...]
+    options: tuple[Option, ...] = ()
+    expects: Expects = Expects.CHOICE
+    final: bool = False
+    error: Text | None = None  # why the last input was not taken, shown above the body
+
+    @property
+    def can_go_back(self) -> bool:
+        return not self.final and not self.expects.is_data

@@ -1,0 +1,77 @@
+"""Screens as plain text, for channels that show text (USSD pages, SMS, chat).
+
+Money in the profile's locale and digits with babel (marks stripped, they cost characters);
+identifiers (codes, tickets, receipts) keep their digits in the profile's style; months as
+names. Voice has its own renderer (amounts in words, codes digit by digit).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+
+from tasdeed.flows.screens import DigitString, Months, Param, Screen, Text
+from tasdeed.i18n import translate
+from tasdeed.money import Money, format_money
+from tasdeed.normalise import localise_digits, strip_invisible
+from tasdeed.profile import Profile
+
+
+class TextRenderer:
+    def __init__(self, profile: Profile, language: str):
+        self.profile = profile
+        self.language = language
+        self.locale = profile.locale_for(language)
+        self.digits = profile.digits if language == "ar" else "latn"
+
+    def _digits(self, text: str) -> str:
+        return localise_digits(text, self.digits)
+
+    def _month(self, month: str, pattern: str) -> str:
+        year, number = (int(part) for part in month.split("-"))
+        shown = format_date(date(year, number, 1), pattern, locale=self.locale)
+        return self._digits(strip_invisible(shown))
+
+    def value(self, param: Param) -> str:
+        if isinstance(param, Money):
+            return format_money(param, self.locale, self.digits, plain=True)
+        if isinstance(param, DigitString):
+            return self._digits(param.digits)
+        if isinstance(param, Months):
+            months = param.months
+            if not months:
+                return ""
+            if len(months) == 1:
+                return self._month(months[0], "MMMM y")
+            return f"{self._month(months[0], 'MMM y')} - {self._month(months[-1], 'MMM y')}"
+        if isinstance(param, Text):
+            return self.text(param)
+        if isinstance(param, int):
+            return self._digits(str(param))
+        if _looks_like_iso_date(param):
+            return self._digits(format_date(date.fromisoformat(param), "d/M/y", locale="en"))
+        return param
+
+    def text(self, text: Text) -> str:
+        values = {name: self.value(param) for name, param in text.params.items()}
+        return translate(text.key, self.language, self.profile.dialect, **values)
+
+    def body_lines(self, screen: Screen) -> list[str]:
+        lines = [self.text(screen.error)] if screen.error else []
+        lines.extend(self.text(part) for part in screen.body)
+        return lines
+
+    def option_lines(self, screen: Screen) -> list[str]:
+        # Keys stay in Latin digits: they name the keypad buttons a person presses.
+        return [f"{o.choice} {self.text(o.label)}" for o in screen.options]
+
+
+def _looks_like_iso_date(value: str) -> bool:
+    return (
+        len(value) == 10
+        and value[4] == "-"
+        and value[7] == "-"
+        and value.replace("-", "").isascii()
+        and value.replace("-", "").isdigit()
+    )

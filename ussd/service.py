@@ -1,0 +1,202 @@
+"""The USSD hop: from one normalised request to one page, exactly once per input.
+
+Gateways and people retry. Each session record keeps how many inputs were consumed and a
+salted hash of the input chain after each one (never the raw inputs: they hold codes), so:
+- the same hop seen again gets the same page and changes nothing;
+- an older chain that matches what was consumed gets the current page again;
+- a chain that does not match, an unknown session id, or a phone number that changed gets a
+  closing screen and changes nothing.
+A session dropped on a payment screen leaves a resume record for the phone number; the next
+dial within minutes offers to continue, which shows a fresh quote (never straight into
+confirm) or the receipt of a confirm that was already sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+from tasdeed.billing_client import BillingClient
+from tasdeed.flows.engine import FlowEngine, FlowState
+from tasdeed.flows.screens import Screen, Text
+from tasdeed.flows.text_render import TextRenderer
+from tasdeed.i18n import translate
+from tasdeed.logs import get_logger
+from tasdeed.metrics import HOP_SECONDS, HOPS, PAYMENTS
+from tasdeed.profile import Profile
+from tasdeed.state_store import StateStore
+from ussd.events import MAX_INPUT_CHARS, UssdReply, UssdRequest
+from ussd.pages import MORE, for_unshaped_handset, paginate
+
+log = get_logger("ussd")
+CHANNEL = "ussd"
+TERMINAL_PAYMENT_SCREENS = frozenset({"pay.receipt", "pay.cancelled", "pay.unknown"})
+
+
+def _chain_hash(session_id: str, inputs: tuple[str, ...] | list[str]) -> str:
+    joined = "\x1f".join([session_id, *inputs])
+    return hashlib.sha256(joined.encode()).hexdigest()[:20]
+
+
+def _phone_key(phone: str) -> str:
+    return hashlib.sha256(phone.encode()).hexdigest()[:24]
+
+
+class UssdService:
+    def __init__(
+        self,
+        profile: Profile,
+        billing: BillingClient,
+        store: StateStore,
+        *,
+        session_ttl_s: int = 180,
+        resume_ttl_s: int = 300,
+        reshape_networks: frozenset[str] = frozenset(),
+    ):
+        self.profile = profile
+        self.store = store
+        self.engine = FlowEngine(profile, billing, CHANNEL)
+        self.session_ttl_s = session_ttl_s
+        self.resume_ttl_s = resume_ttl_s
+        self.reshape_networks = reshape_networks
+
+    async def handle(self, request: UssdRequest) -> UssdReply:
+        started = time.perf_counter()
+        try:
+            if request.ended:
+                await self.store.delete(f"ussd:s:{request.session_id}")
+                return UssdReply("", end=True)
+            async with self.store.lock(f"ussd:{request.session_id}"):
+                reply, outcome = await self._handle_locked(request)
+            HOPS.labels(CHANNEL, outcome).inc()
+            return reply
+        finally:
+            HOP_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
+
+    # ---- the hop ----------------------------------------------------------------------
+
+    async def _handle_locked(self, request: UssdRequest) -> tuple[UssdReply, str]:
+        key = f"ussd:s:{request.session_id}"
+        record = await self.store.get(key)
+        if record is None:
+            if request.hop > 0 or request.hop == -1:
+                log.info("ussd unknown session", session=request.session_id, hop=request.hop)
+                return self._closing("session.out_of_sync", "ar"), "unknown_session"
+            return await self._start(request, key), "start"
+        language = record["state"]["language"]
+        if record["phone"] != request.phone:
+            log.warning("ussd phone changed", session=request.session_id)
+            return self._closing("session.phone_changed", language), "phone_changed"
+        consumed: int = record["hops"]
+        hop = request.hop if request.hop != -1 else consumed + 1
+        if request.inputs is not None:
+            prefix = request.inputs[: min(hop, consumed)]
+            if _chain_hash(request.session_id, prefix) != record["chain"][len(prefix)]:
+                log.warning("ussd chain mismatch", session=request.session_id, hop=hop)
+                return self._closing("session.out_of_sync", language), "chain_mismatch"
+        if hop <= consumed:
+            return UssdReply(**record["reply"]), "replay"
+        if request.inputs is not None:
+            new_inputs = list(request.inputs[consumed:])
+        else:
+            new_inputs = [request.latest or ""]
+        state = FlowState.from_dict(record["state"])
+        screen = self.engine.render(state)
+        for offset, raw in enumerate(new_inputs):
+            screen = await self._apply(record, state, raw)
+            chain_inputs = (
+                list(request.inputs[: consumed + offset + 1])
+                if request.inputs is not None
+                else None
+            )
+            record["chain"].append(
+                _chain_hash(request.session_id, chain_inputs)
+                if chain_inputs is not None
+                else record["chain"][-1]
+            )
+        record["hops"] = hop if request.inputs is None else len(request.inputs)
+        reply = await self._finish(record, state, screen, request)
+        await self.store.set(key, record, self.session_ttl_s)
+        return reply, "final" if reply.end else "continue"
+
+    async def _start(self, request: UssdRequest, key: str) -> UssdReply:
+        resume_key = f"ussd:r:{_phone_key(request.phone)}"
+        saved = await self.store.get(resume_key)
+        if saved is not None:
+            state, screen = self.engine.resume(saved)
+        else:
+            state = FlowState()
+            screen = self.engine.start(state)
+        record: dict[str, Any] = {
+            "phone": request.phone,
+            "hops": 0,
+            "chain": [_chain_hash(request.session_id, ())],
+            "page": 0,
+            "pages": 1,
+            "resumable": saved is not None,
+        }
+        reply = await self._finish(record, state, screen, request)
+        await self.store.set(key, record, self.session_ttl_s)
+        return reply
+
+    async def _apply(self, record: dict[str, Any], state: FlowState, raw: str) -> Screen:
+        if len(raw) > MAX_INPUT_CHARS:
+            state.error = {"key": "error.input_too_long", "params": {}}
+            return self.engine.render(state)
+        if raw == MORE and record["page"] < record["pages"] - 1:
+            record["page"] += 1
+            return self.engine.render(state)
+        record["page"] = 0
+        before = state.screen
+        screen = await self.engine.handle(state, raw, conversation_id=record["chain"][0])
+        if screen.name == "pay.receipt" and before != "pay.receipt":
+            PAYMENTS.labels(CHANNEL).inc()
+        return screen
+
+    async def _finish(
+        self, record: dict[str, Any], state: FlowState, screen: Screen, request: UssdRequest
+    ) -> UssdReply:
+        pages = self._pages(state, screen)
+        page = min(record["page"], len(pages) - 1)
+        text = pages[page]
+        if request.network and request.network in self.reshape_networks:
+            text = for_unshaped_handset(text)
+        reply = UssdReply(text, end=screen.final and page == len(pages) - 1)
+        record.update(state=state.to_dict(), page=page, pages=len(pages), reply=vars_of(reply))
+        await self._keep_resume(record, state, request.phone)
+        return reply
+
+    async def _keep_resume(self, record: dict[str, Any], state: FlowState, phone: str) -> None:
+        resume_key = f"ussd:r:{_phone_key(phone)}"
+        saved = self.engine.resumable(state)
+        if saved is not None:
+            await self.store.set(resume_key, saved, self.resume_ttl_s)
+            record["resumable"] = True
+        elif record.get("resumable") and state.screen != "resume":
+            await self.store.delete(resume_key)
+            record["resumable"] = False
+
+    # ---- rendering --------------------------------------------------------------------
+
+    def _pages(self, state: FlowState, screen: Screen) -> list[str]:
+        renderer = TextRenderer(self.profile, state.language)
+        lines = renderer.body_lines(screen) + renderer.option_lines(screen)
+        return paginate(
+            lines, self._footer(state, screen, renderer), renderer.text(Text("nav.more"))
+        )
+
+    def _footer(self, state: FlowState, screen: Screen, renderer: TextRenderer) -> str:
+        if screen.final or screen.name in ("language", "main", "resume"):
+            return ""
+        home = f"00 {renderer.text(Text('nav.home'))}"
+        if screen.can_go_back and state.back:
+            return f"0 {renderer.text(Text('nav.back'))}  {home}"
+        return home
+
+    def _closing(self, key: str, language: str) -> UssdReply:
+        return UssdReply(translate(key, language, self.profile.dialect), end=True)
+
+
+def vars_of(reply: UssdReply) -> dict[str, Any]:
+    return {"text": reply.text, "end": reply.end}
