@@ -113,27 +113,46 @@ class LedgerWorld:
 WorldFactory = Callable[[str], Awaitable[LedgerWorld]]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def make_world(
-    request: pytest.FixtureRequest, pg_template: str, sqlite_template: Path, tmp_path: Path
-) -> AsyncIterator[WorldFactory]:
-    """`await make_world("kw")`: a fresh seeded ledger; every test runs on SQLite and PG."""
-    cleanups: list[Callable[[], Awaitable[None]]] = []
+class WorldBuilder:
+    """Seeded ledgers on one kind of database, dropped when the test ends."""
 
-    async def factory(profile_id: str) -> LedgerWorld:
+    def __init__(self, kind: str, pg_tpl: str, sqlite_tpl: Path, tmp: Path):
+        self.kind, self.pg_tpl, self.sqlite_tpl, self.tmp = kind, pg_tpl, sqlite_tpl, tmp
+        self.cleanups: list[Callable[[], Awaitable[None]]] = []
+
+    async def __call__(self, profile_id: str) -> LedgerWorld:
         profile = load_profile(profile_id)
-        database = await new_database(request.param, pg_template, sqlite_template, tmp_path)
+        database = await new_database(self.kind, self.pg_tpl, self.sqlite_tpl, self.tmp)
         engine = create_engine(database.url)
         sessions = session_factory(engine)
         clock = FixedClock()
         await seed_demo_data(sessions, profile, SEED, clock(), count=TEST_ACCOUNTS)
-        cleanups.append(engine.dispose)
-        cleanups.append(database.drop)
+        self.cleanups += [engine.dispose, database.drop]
         accounts = [demo for demo, _ in plan_accounts(profile, SEED, TEST_ACCOUNTS)]
         return LedgerWorld(
             Ledger(sessions, profile, clock), sessions, profile, clock, accounts, database
         )
 
-    yield factory
-    for cleanup in cleanups:
-        await cleanup()
+    async def close(self) -> None:
+        for cleanup in self.cleanups:
+            await cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def make_world(
+    request: pytest.FixtureRequest, pg_template: str, sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[WorldFactory]:
+    """`await make_world("kw")`: a fresh seeded ledger; every test runs on SQLite and PG."""
+    builder = WorldBuilder(request.param, pg_template, sqlite_template, tmp_path)
+    yield builder
+    await builder.close()
+
+
+@pytest.fixture
+async def pg_world(
+    pg_template: str, sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[WorldFactory]:
+    """Like `make_world`, on PostgreSQL only (channel tests: the ledger is not their subject)."""
+    builder = WorldBuilder("postgres", pg_template, sqlite_template, tmp_path)
+    yield builder
+    await builder.close()

@@ -157,7 +157,7 @@ class UssdService:
     async def _finish(
         self, record: dict[str, Any], state: FlowState, screen: Screen, request: UssdRequest
     ) -> UssdReply:
-        pages = self._pages(state, screen)
+        pages = self.pages(state, screen)
         page = min(record["page"], len(pages) - 1)
         text = pages[page]
         if request.network and request.network in self.reshape_networks:
@@ -179,12 +179,19 @@ class UssdService:
 
     # ---- rendering --------------------------------------------------------------------
 
-    def _pages(self, state: FlowState, screen: Screen) -> list[str]:
+    def pages(self, state: FlowState, screen: Screen) -> list[str]:
+        """The screen as USSD pages for this person's language."""
         renderer = TextRenderer(self.profile, state.language)
         lines = renderer.body_lines(screen) + renderer.option_lines(screen)
-        return paginate(
-            lines, self._footer(state, screen, renderer), renderer.text(Text("nav.more"))
-        )
+        more = renderer.text(Text("nav.more"))
+        pages = paginate(lines, self._footer(state, screen, renderer), more)
+        if screen.expects.is_data and len(pages) > 1:
+            # On a screen that asks for a code or an amount, "99" is data, so it must never
+            # need paging: drop the footer hint, then the prompt (the error says what to do).
+            pages = paginate(lines, "", more)
+            if len(pages) > 1 and screen.error is not None:
+                pages = paginate([renderer.text(screen.error)], "", more)
+        return pages
 
     def _footer(self, state: FlowState, screen: Screen, renderer: TextRenderer) -> str:
         if screen.final or screen.name in ("language", "main", "resume"):

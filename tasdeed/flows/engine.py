@@ -29,7 +29,9 @@ BACK = "0"
 HOME = "00"
 MAX_DESCRIPTION = 160
 TICKET_LENGTH = 8
-PAYMENT_SCREENS = frozenset({"pay.confirm", "pay.again", "pay.amount"})
+# Screens a dropped session can come back to; "pay.unknown" so that the redial can tell
+# what became of a confirm whose answer never came.
+PAYMENT_SCREENS = frozenset({"pay.confirm", "pay.again", "pay.amount", "pay.unknown"})
 
 
 @dataclass
@@ -59,7 +61,7 @@ class Retry(Exception):
 Handler = Callable[[FlowState, str], Awaitable[str]]
 
 
-def _text_to_dict(text: Text) -> dict[str, Any]:
+def text_to_dict(text: Text) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for name, value in text.params.items():
         if isinstance(value, Money):
@@ -139,10 +141,10 @@ class FlowEngine:
         try:
             next_screen = await handler(state, raw)
         except Retry as retry:
-            state.error = _text_to_dict(retry.text)
+            state.error = text_to_dict(retry.text)
             return self.render(state)
         except BillingUnavailable:
-            state.error = _text_to_dict(Text("error.billing_unavailable"))
+            state.error = text_to_dict(Text("error.billing_unavailable"))
             return self.render(state)
         self._go(state, next_screen)
         return self.render(state)

@@ -1,0 +1,387 @@
+"""Whole USSD sessions through the gateway's HTTP endpoints, in Africa's Talking's exact
+format (and the JSON aggregator's), against real Redis and the real billing backend."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+import pytest
+from aiohttp import web
+from sqlalchemy import func, select
+
+from billing.models import OutboxMessage, Quote
+from tests.e2e.conftest import Stack, StackFactory
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+class Handset:
+    """A feature phone on Africa's Talking: every request carries the whole input chain."""
+
+    def __init__(self, stack: Stack, phone: str = "+201001234567", network: str = "60201"):
+        self.stack = stack
+        self.phone = phone
+        self.network = network
+        self.session_id = f"ATUid_{uuid.uuid4().hex}"
+        self.inputs: list[str] = []
+
+    async def send(self, text: str, *, phone: str | None = None, session: str | None = None) -> str:
+        form = {
+            "sessionId": session or self.session_id,
+            "serviceCode": self.stack.world.profile.ussd_service_code,
+            "phoneNumber": phone or self.phone,
+            "networkCode": self.network,
+            "text": text,
+        }
+        async with self.stack.http.post(self.stack.gateway_url + "/ussd/at", data=form) as response:
+            assert response.status == 200
+            assert response.content_type == "text/plain"
+            return await response.text()
+
+    async def dial(self) -> str:
+        self.inputs = []
+        return await self.send("")
+
+    async def press(self, value: str) -> str:
+        self.inputs.append(value)
+        return await self.send("*".join(self.inputs))
+
+    async def walk(self, *values: str) -> str:
+        screen = await self.dial()
+        for value in values:
+            screen = await self.press(value)
+        return screen
+
+
+async def to_confirm_page(handset: Handset, code: str) -> str:
+    """Arabic, pay a bill, the code, then page through to the confirm options."""
+    screen = await handset.walk("1", "2", code)
+    while "1 تأكيد الدفع" not in screen:
+        assert "99 " in screen, screen
+        screen = await handset.press("99")
+    return screen
+
+
+async def quotes(stack: Stack) -> int:
+    async with stack.world.sessions() as s:
+        return int(await s.scalar(select(func.count(Quote.id))) or 0)
+
+
+async def test_first_screen_offers_arabic_first(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    screen = await Handset(stack).dial()
+    assert screen.startswith("CON ")
+    lines = screen[4:].split("\n")
+    assert lines[1] == "1 العربية" and lines[2] == "2 English"
+
+
+async def test_balance_in_arabic_with_the_profiles_digits(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    demo = stack.world.account(1)  # three unpaid bills
+    screen = await Handset(stack).walk("1", "1", demo.code)
+    assert screen.startswith("CON ")
+    assert "٢٬٥٨٠٫٧٥ ج.م." in screen  # EGP 2,580.75 in Arabic-Indic digits
+    assert demo.payee_name.split()[1] not in screen  # father's name never shown in full
+    assert "1 ادفع الآن" in screen
+
+
+async def test_full_payment_to_a_receipt(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    demo = stack.world.account(0)
+    handset = Handset(stack)
+    confirm = await to_confirm_page(handset, demo.code)
+    assert "لا يمكن استرداد المبلغ" in confirm
+    receipt = await handset.press("1")
+    assert receipt.startswith("END تم الدفع: ١٬١٢٨٫٥٠ ج.م.")
+    assert await stack.payments() == 1
+    balance = await stack.world.ledger.balance(code=demo.code)
+    assert balance["amount_due_minor"] == 0
+    async with stack.world.sessions() as s:
+        queued = (await s.scalars(select(OutboxMessage))).all()
+    assert [m.kind for m in queued] == ["payment_receipt"]  # the SMS receipt is queued
+
+
+async def test_every_page_of_a_payment_fits_one_ussd_string(make_stack: StackFactory) -> None:
+    stack = await make_stack("kw")
+    handset = Handset(stack)
+    screens = [await handset.dial()]
+    for value in ("1", "2", stack.world.account(1).code, "99", "99", "1"):
+        screens.append(await handset.press(value))
+    for screen in screens:
+        assert len(screen[4:]) <= 80, screen
+
+
+async def test_wrong_code_is_caught_by_the_check_digit(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    code = stack.world.account(0).code
+    typo = code[:5] + str((int(code[5]) + 1) % 10) + code[6:]
+    screen = await Handset(stack).walk("1", "2", typo)
+    assert screen.startswith("CON كود السداد به رقم خطأ")
+    assert "أدخل كود السداد" in screen
+    assert await quotes(stack) == 0  # refused before any look-up
+
+
+async def test_code_typed_in_arabic_indic_digits_with_spaces(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    demo = stack.world.account(0)
+    spaced = " ".join(demo.code[i : i + 4] for i in range(0, 12, 4)).translate(ARABIC_INDIC)
+    screen = await Handset(stack).walk("1", "2", spaced)
+    assert "المبلغ ١٬١٢٨٫٥٠ ج.م." in screen
+
+
+async def test_zero_on_a_code_screen_is_data_not_back(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    screen = await Handset(stack).walk("1", "2", "0")
+    assert "كود السداد ١٢ رقما" in screen  # read as a (too short) code
+    home = await Handset(stack).walk("1", "2", "00")
+    assert "2 دفع فاتورة" in home
+
+
+async def test_declined_confirmation_moves_no_money(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    handset = Handset(stack)
+    await to_confirm_page(handset, stack.world.account(0).code)
+    screen = await handset.press("2")
+    assert screen == "END تم الإلغاء ولم يخصم أي مبلغ."
+    assert await stack.payments() == 0
+
+
+async def test_replayed_confirm_is_charged_once(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    handset = Handset(stack)
+    await to_confirm_page(handset, stack.world.account(0).code)
+    chain = "*".join([*handset.inputs, "1"])
+    first, second = await asyncio.gather(handset.send(chain), handset.send(chain))
+    third = await handset.send(chain)
+    assert first == second == third
+    assert first.startswith("END تم الدفع")
+    assert await stack.payments() == 1
+
+
+async def test_old_and_forged_chains_change_nothing(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    handset = Handset(stack)
+    confirm = await to_confirm_page(handset, stack.world.account(0).code)
+    # An older chain of this session: the current page again.
+    assert await handset.send("1*2") == confirm
+    # A chain that never happened in this session: the session is closed, nothing charged.
+    forged = await handset.send("1*2*" + stack.world.account(1).code + "*99*1")
+    assert forged.startswith("END انتهت الجلسة")
+    assert await stack.payments() == 0
+
+
+async def test_unknown_session_and_changed_phone_are_refused(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    handset = Handset(stack)
+    unknown = await handset.send("1*2", session="ATUid_never_started")
+    assert unknown.startswith("END ")
+    await handset.walk("1", "2")
+    stolen = await handset.send("1*2*" + stack.world.account(0).code, phone="+201009999999")
+    assert stolen.startswith("END لا يمكن متابعة هذه الجلسة")
+    # The real owner's session is untouched.
+    assert "المبلغ" in await handset.press(stack.world.account(0).code)
+
+
+async def test_hostile_input_gets_a_clear_screen(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    handset = Handset(stack)
+    await handset.walk("1#")  # "#" from the handset is not part of the choice
+    main = await handset.send("1#")
+    assert "2 دفع فاتورة" in main
+    empty = await handset.press("")
+    assert "اختيار غير صحيح" in empty
+    overlong = await handset.press("9" * 300)
+    assert "النص طويل جدا" in overlong
+    assert await quotes(stack) == 0
+
+
+async def test_dropped_payment_resumes_with_a_fresh_quote(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    demo = stack.world.account(0)
+    dropped = Handset(stack)
+    await to_confirm_page(dropped, demo.code)  # then the network drops the session
+    again = Handset(stack)  # same phone, new session
+    prompt = await again.dial()
+    assert "لديك دفع لم يكتمل للكود ********" + demo.code[-4:] in prompt
+    screen = await again.press("1")
+    assert "المبلغ ١٬١٢٨٫٥٠ ج.م." in screen and "تأكيد الدفع" not in screen
+    assert await quotes(stack) == 2  # a fresh quote, never the old one confirmed blindly
+    while "1 تأكيد الدفع" not in screen:
+        screen = await again.press("99")
+    assert (await again.press("1")).startswith("END تم الدفع")
+    assert await stack.payments() == 1
+    # After the receipt there is nothing to resume.
+    assert "1 العربية" in await Handset(stack).dial()
+
+
+Middleware = Callable[
+    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
+    Awaitable[web.StreamResponse],
+]
+
+
+def lose_payment_answers(delay_s: float) -> Middleware:
+    @web.middleware
+    async def middleware(
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        response = await handler(request)
+        if request.path == "/v1/payments" and request.method == "POST":
+            await asyncio.sleep(delay_s)
+        return response
+
+    return middleware
+
+
+async def test_lost_confirm_answer_is_reported_on_redial(make_stack: StackFactory) -> None:
+    stack = await make_stack(
+        "eg",
+        billing_middlewares=(lose_payment_answers(1.5),),
+        billing_total_timeout_s=0.5,
+        billing_retries=1,
+    )
+    demo = stack.world.account(0)
+    handset = Handset(stack)
+    await to_confirm_page(handset, demo.code)
+    unknown = await handset.press("1")
+    # Egyptian profile: the dialect overlay's wording ("don't pay again, we'll send it").
+    assert unknown.startswith("END مش متأكدين من نتيجة الدفع. متدفعش تاني")
+    assert await stack.payments() == 1  # it did go through, once
+    redial = Handset(stack)
+    assert "لديك دفع لم يكتمل" in await redial.dial()
+    status = await redial.press("1")
+    assert status.startswith("END تم الدفع: ١٬١٢٨٫٥٠ ج.م.")
+    assert await stack.payments() == 1
+
+
+async def test_paying_again_right_after_a_payment_needs_a_second_yes(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack("kw")
+    demo = stack.world.account(0)
+    first = Handset(stack)
+    await to_confirm_page(first, demo.code)
+    await first.press("1")
+    second = Handset(stack, phone="+96550000001")  # someone else in the family
+    screen = await second.walk("1", "2", demo.code)
+    assert "هذه الفاتورة دفعت مؤخرا" in screen
+    assert (await second.press("2")).startswith("END تم الإلغاء")
+    assert await stack.payments() == 1
+
+
+async def test_partial_payment_where_the_profile_allows_it(make_stack: StackFactory) -> None:
+    stack = await make_stack("kw")
+    demo = stack.world.account(1)
+    handset = Handset(stack)
+    await to_confirm_page(handset, demo.code)
+    ask = await handset.press("3")
+    assert "أدخل المبلغ" in ask
+    screen = await handset.press("١٠٫٥٠٠")  # 10.500 KD: the zeros are part of the amount
+    pages = [screen]
+    while "1 تأكيد الدفع" not in screen:
+        screen = await handset.press("99")
+        pages.append(screen)
+    assert "المبلغ ١٠٫٥٠٠ د.ك." in "\n".join(pages)
+    assert (await handset.press("1")).startswith("END تم الدفع: ١٠٫٥٠٠ د.ك.")
+    balance = await stack.world.ledger.balance(code=demo.code)
+    assert balance["amount_due_minor"] == demo.amount_due_minor - 10500
+
+
+async def test_complaint_to_a_ticket_and_following_it(make_stack: StackFactory) -> None:
+    stack = await make_stack("sa")
+    demo = stack.world.account(0)
+    filed = await Handset(stack).walk("1", "3", "2", demo.code, "الكهرباء مقطوعة من الفجر")
+    assert filed.startswith("END تم تسجيل شكواك رقم ")
+    ticket = filed.split("رقم ")[1].split("\n")[0]
+    assert len(ticket) == 8  # Saudi profile shows Latin digits
+    followed = await Handset(stack, phone="+966500000002").walk("1", "4", ticket)
+    assert followed.startswith(f"END الشكوى {ticket}: مفتوحة")
+
+
+async def test_installment_plan_with_debt_acknowledgment(make_stack: StackFactory) -> None:
+    stack = await make_stack("kw")
+    demo = stack.world.account(1)
+    handset = Handset(stack)
+    ask = await handset.walk("1", "5", demo.code)
+    assert "عدد الأقساط (من ٢ إلى ٢٤)" in ask
+    ack = await handset.press("6")
+    assert "إقرارك بمديونية" in ack
+    done = await handset.press("1")
+    assert done.startswith("END تم التقسيط على ٦ قسطا")
+
+
+async def test_english_session(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    screen = await Handset(stack).walk("2", "1", stack.world.account(0).code)
+    assert "Due EGP1,128.50" in screen
+
+
+async def test_back_and_home(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    handset = Handset(stack)
+    categories = await handset.walk("1", "3")
+    assert "2 انقطاع" in categories
+    assert "5 تقسيط" in await handset.press("0")
+
+
+class JsonAggregator:
+    """A gateway that sends only the latest input, with a hop Sequence (Hubtel's format)."""
+
+    def __init__(self, stack: Stack, phone: str = "233246912184"):
+        self.stack, self.phone = stack, phone
+        self.session_id = uuid.uuid4().hex
+        self.sequence = 0
+
+    async def send(self, kind: str, message: str, sequence: int) -> dict[str, str]:
+        body = {
+            "SessionId": self.session_id,
+            "Mobile": self.phone,
+            "ServiceCode": "*121#",
+            "Type": kind,
+            "Message": message,
+            "Operator": "vodafone",
+            "Sequence": str(sequence),
+            "ClientState": "",
+        }
+        async with self.stack.http.post(self.stack.gateway_url + "/ussd/hubtel", json=body) as r:
+            assert r.status == 200
+            data: dict[str, str] = await r.json()
+            return data
+
+    async def step(self, message: str) -> dict[str, str]:
+        self.sequence += 1
+        kind = "Initiation" if self.sequence == 1 else "Response"
+        return await self.send(kind, message, self.sequence)
+
+
+async def test_json_aggregator_payment_and_replay(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    agg = JsonAggregator(stack)
+    assert (await agg.step("*121#"))["Type"] == "Response"
+    for message in ("1", "2", stack.world.account(0).code, "99"):
+        answer = await agg.step(message)
+    assert "1 تأكيد الدفع" in answer["Message"]
+    receipt = await agg.step("1")
+    assert receipt["Type"] == "Release" and receipt["Message"].startswith("تم الدفع")
+    replay = await agg.send("Response", "1", agg.sequence)  # the gateway retries the hop
+    assert replay == receipt
+    assert await stack.payments() == 1
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"serviceCode": "*121#", "phoneNumber": "+20100", "text": ""},
+        {"sessionId": "x", "serviceCode": "*121#", "text": ""},
+    ],
+)
+async def test_malformed_callbacks_are_refused(
+    make_stack: StackFactory, form: dict[str, str]
+) -> None:
+    stack = await make_stack("eg")
+    async with stack.http.post(stack.gateway_url + "/ussd/at", data=form) as response:
+        assert response.status == 400
+        assert (await response.text()).startswith("END ")
