@@ -79,8 +79,13 @@ class MemoryStore:
 class RedisStore:
     """Redis-backed store; JSON values with TTLs, and Redis locks that expire by themselves."""
 
-    def __init__(self, url: str, prefix: str = "tasdeed:"):
-        self.redis = aioredis.Redis.from_url(url, decode_responses=True)
+    def __init__(self, url: str, prefix: str = "tasdeed:", max_connections: int = 64):
+        # A blocking pool: under a burst, hops wait briefly for a connection instead of
+        # failing with "too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=5, decode_responses=True
+        )
+        self.redis = aioredis.Redis(connection_pool=pool)
         self.prefix = prefix
 
     async def get(self, key: str) -> dict[str, Any] | None:
@@ -98,7 +103,7 @@ class RedisStore:
 
     def lock(self, key: str, timeout_s: float = 10.0) -> Any:
         return self.redis.lock(
-            self.prefix + "lock:" + key, timeout=timeout_s, blocking_timeout=timeout_s
+            self.prefix + "lock:" + key, timeout=timeout_s, blocking_timeout=timeout_s, sleep=0.01
         )
 
     async def close(self) -> None:
