@@ -385,3 +385,15 @@ async def test_malformed_callbacks_are_refused(
     async with stack.http.post(stack.gateway_url + "/ussd/at", data=form) as response:
         assert response.status == 400
         assert (await response.text()).startswith("END ")
+
+
+async def test_handsets_without_shaping_get_preshaped_pages(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg", ussd_reshape_networks="60299")
+    shaped = await Handset(stack, network="60201").walk("1")
+    unshaped = await Handset(stack, phone="+201001111111", network="60299").walk("1")
+    assert "دفع فاتورة" in shaped
+    body = unshaped[4:]
+    assert "دفع فاتورة" not in body
+    # Arabic presentation forms (U+FE70-U+FEFF), laid out for a left-to-right display.
+    assert any("\ufe70" <= ch <= "\ufeff" for ch in body)
+    assert len(body) <= 80
