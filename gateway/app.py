@@ -6,10 +6,14 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ivr import routes as ivr_routes
+from ivr.calls import IvrService
+from ivr.voice import TwimlBuilder
 from tasdeed.billing_client import BillingClient, Timeouts
 from tasdeed.profile import load_profile
 from tasdeed.settings import Settings
 from tasdeed.state_store import create_store
+from twilio_webhooks.signature import TwilioSignatures
 from ussd import routes as ussd_routes
 from ussd.service import UssdService
 
@@ -33,6 +37,7 @@ async def index(request: web.Request) -> web.Response:
             f"Tasdeed gateway ({profile})\n"
             "POST /ussd/at       Africa's Talking USSD callback\n"
             "POST /ussd/hubtel   JSON USSD callback (Hubtel format)\n"
+            "POST /ivr/voice     Twilio Voice: a call comes in (signed)\n"
             "GET  /health        liveness\n"
             "GET  /metrics       Prometheus metrics\n"
         ),
@@ -63,6 +68,11 @@ def create_app(settings: Settings) -> web.Application:
             resume_ttl_s=settings.ussd_resume_ttl_s,
             reshape_networks=settings.reshape_networks(),
         ),
+    )
+    ivr_routes.add_routes(
+        app,
+        IvrService(profile, billing, store, TwimlBuilder(profile, settings.public_base_url)),
+        TwilioSignatures(settings.twilio_auth_token, settings.public_base_url),
     )
     app.router.add_get("/", index)
     app.router.add_get("/health", health)

@@ -57,9 +57,11 @@ class InstallmentSettings(_Frozen):
 
 
 class VoiceSettings(_Frozen):
-    speech_language: str
+    speech_language: str  # what the caller speaks, for speech recognition (ar-EG, ar-SA …)
     voice_ar: str
     voice_en: str
+    say_language_ar: str = "arb"  # the text-to-speech voice's own language code
+    say_language_en: str = "en-US"
 
 
 class Profile(_Frozen):

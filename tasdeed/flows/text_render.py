@@ -49,7 +49,7 @@ class TextRenderer:
             return self.text(param)
         if isinstance(param, int):
             return self._digits(str(param))
-        if _looks_like_iso_date(param):
+        if looks_like_iso_date(param):
             return self._digits(format_date(date.fromisoformat(param), "d/M/y", locale="en"))
         return param
 
@@ -67,7 +67,7 @@ class TextRenderer:
         return [f"{o.choice} {self.text(o.label)}" for o in screen.options]
 
 
-def _looks_like_iso_date(value: str) -> bool:
+def looks_like_iso_date(value: str) -> bool:
     return (
         len(value) == 10
         and value[4] == "-"
