@@ -222,6 +222,8 @@ def test_arabic_message_is_arabic(dialect: str, key: str) -> None:
 @pytest.mark.parametrize(("dialect", "key"), ARABIC_CATALOGUES)
 def test_arabic_message_fits_a_ussd_line_with_worst_case_values(dialect: str, key: str) -> None:
     message = catalogue("ar", dialect)[key]
+    if key.startswith("ivr."):
+        return  # spoken on calls, never shown on a handset
     params = {name: WORST[name] for name in placeholders(message)}
     filled = translate(key, "ar", dialect, **params)
     for line in filled.split("\n"):
