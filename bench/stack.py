@@ -89,7 +89,9 @@ class BenchStack:
             stdout=subprocess.DEVNULL,
         )
 
-    async def start(self, *, gateway: bool, redis_url: str = "") -> None:
+    async def start(
+        self, *, gateway: bool, redis_url: str = "", gateway_env: dict[str, str] | None = None
+    ) -> None:
         common = {"TASDEED_PROFILE": self.profile_id, "DATABASE_URL": self.database_url}
         self._start("billing", ["billing", "serve"], {**common, "BILLING_PORT": "18090"})
         await wait_healthy(self.billing_url)
@@ -104,6 +106,7 @@ class BenchStack:
                     "REDIS_URL": redis_url,
                     "REDIS_PREFIX": f"bench:{uuid.uuid4().hex[:8]}:",
                     "BILLING_TOTAL_TIMEOUT_S": "10",
+                    **(gateway_env or {}),
                 },
             )
             await wait_healthy(self.gateway_url)
