@@ -33,6 +33,7 @@ test: setup services lint typecheck
 bench: setup services
 	$(PY) bench/bench_contract.py
 	$(PY) bench/bench_ussd.py
+	$(PY) bench/bench_ivr.py
 
 clean:
 	rm -rf $(VENV) var/*.db

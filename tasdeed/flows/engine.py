@@ -18,7 +18,7 @@ from tasdeed.billing_client import (
     BillingUnavailable,
     PaymentOutcomeUnknown,
 )
-from tasdeed.codes import check_payment_code, mask_code
+from tasdeed.codes import check_payment_code
 from tasdeed.contract import COMPLAINT_CATEGORIES, Quote, RefusalReason
 from tasdeed.flows.screens import DigitString, Expects, Months, Option, Screen, Text
 from tasdeed.money import Money, parse_amount
@@ -202,7 +202,7 @@ class FlowEngine:
         if "due_minor" in details:
             params["due"] = Money(int(details["due_minor"]), currency)
         if "receipt" in details:
-            params["receipt"] = str(details["receipt"])
+            params["receipt"] = DigitString(str(details["receipt"]))
         if "min" in details:
             params["min"], params["max"] = int(details["min"]), int(details["max"])
         return Text(f"refusal.{refused.reason.value}", params)
@@ -527,7 +527,12 @@ class FlowEngine:
         if name == "pay.again":
             return Screen(
                 name,
-                (Text("pay.paid_recently", {"receipt": data.get("recent_receipt", "")}),),
+                (
+                    Text(
+                        "pay.paid_recently",
+                        {"receipt": DigitString(data.get("recent_receipt", ""))},
+                    ),
+                ),
                 (Option("1", Text("pay.pay_again")), Option("2", Text("pay.cancel"))),
             )
         if name == "pay.receipt":
@@ -539,7 +544,7 @@ class FlowEngine:
                         "receipt.summary",
                         {
                             "amount": self._money(receipt["amount_minor"]),
-                            "receipt": receipt["number"],
+                            "receipt": DigitString(receipt["number"]),
                         },
                     ),
                     Text("receipt.sms_follows"),
@@ -624,7 +629,7 @@ class FlowEngine:
             saved = data.get("resume", {})
             return Screen(
                 name,
-                (Text("resume.prompt", {"code": mask_code(saved.get("code", ""))}),),
+                (Text("resume.prompt", {"code": DigitString(saved.get("code", "")[-4:])}),),
                 (Option("1", Text("resume.continue")), Option("2", Text("resume.restart"))),
             )
         raise KeyError(f"unknown screen {name!r}")

@@ -30,7 +30,8 @@ class Expects(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DigitString:
-    """Digits that are an identifier (code, ticket, receipt), not a quantity."""
+    """An identifier (code, ticket, receipt number), not a quantity: shown as it is (digits
+    in the profile's style when it is all digits) and read one character at a time."""
 
     digits: str
 

@@ -37,7 +37,8 @@ class TextRenderer:
         if isinstance(param, Money):
             return format_money(param, self.locale, self.digits, plain=True)
         if isinstance(param, DigitString):
-            return self._digits(param.digits)
+            digits = param.digits
+            return self._digits(digits) if digits.isascii() and digits.isdigit() else digits
         if isinstance(param, Months):
             months = param.months
             if not months:

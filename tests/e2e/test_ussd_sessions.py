@@ -204,7 +204,7 @@ async def test_dropped_payment_resumes_with_a_fresh_quote(make_stack: StackFacto
     await to_confirm_page(dropped, demo.code)  # then the network drops the session
     again = Handset(stack)  # same phone, new session
     prompt = await again.dial()
-    assert "لديك دفع لم يكتمل للكود ********" + demo.code[-4:] in prompt
+    assert "لديك دفع لم يكتمل للكود المنتهي بـ " + demo.code[-4:].translate(ARABIC_INDIC) in prompt
     screen = await again.press("1")
     assert "المبلغ ١٬١٢٨٫٥٠ ج.م." in screen and "تأكيد الدفع" not in screen
     assert await quotes(stack) == 2  # a fresh quote, never the old one confirmed blindly

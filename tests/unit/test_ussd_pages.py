@@ -11,49 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tasdeed.billing_client import BillingClient
-from tasdeed.flows.engine import SCREEN_NAMES, FlowState, text_to_dict
+from tasdeed.flows.engine import SCREEN_NAMES, text_to_dict
 from tasdeed.flows.screens import Text
 from tasdeed.i18n import catalogue
 from tasdeed.money import Money
 from tasdeed.profile import available_profiles, load_profile
 from tasdeed.state_store import MemoryStore
+from tests.flow_states import LARGEST_MINOR, worst_state
 from ussd.pages import GSM7_LIMIT, UCS2_LIMIT, for_unshaped_handset, page_limit, paginate
 from ussd.service import UssdService
-
-LARGEST_MINOR = 10**12 - 1  # 999,999,999.999 KD or 9,999,999,999.99 EGP
-MONTHS = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
-
-
-def worst_state(screen: str, language: str, profile_id: str) -> FlowState:
-    profile = load_profile(profile_id)
-    area = max(profile.areas, key=len)
-    payee = "عبدالرحمن ع. الع."
-    data = {
-        "conversation": "c",
-        "code": "9" * profile.payment_code.length,
-        "balance": {"payee": payee, "area": area, "due_minor": LARGEST_MINOR, "months": MONTHS},
-        "quote": {
-            "id": "q",
-            "payee": payee,
-            "area": area,
-            "months": MONTHS,
-            "amount_minor": LARGEST_MINOR,
-            "due_minor": LARGEST_MINOR,
-            "override": False,
-        },
-        "recent_receipt": "EG261124ABCDEF12",
-        "receipt": {"number": "EG261124ABCDEF12", "amount_minor": LARGEST_MINOR},
-        "ticket": {"number": "12345678", "status": "in_progress", "due": "2026-12-31"},
-        "due_minor": LARGEST_MINOR,
-        "plan": {
-            "number": "P12345678",
-            "months": 24,
-            "installment_minor": LARGEST_MINOR,
-            "first_due": "2026-12-31",
-        },
-        "resume": {"code": "9" * profile.payment_code.length},
-    }
-    return FlowState(screen=screen, language=language, data=data, back=["main"])
 
 
 def worst_params(message: str, profile_id: str) -> dict[str, object]:
