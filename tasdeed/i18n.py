@@ -13,17 +13,23 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent / "locale"
-DOMAIN = "tasdeed"
 LANGUAGES = ("ar", "en")
 
 
 def _read_catalogue(name: str) -> dict[str, str]:
-    path = LOCALE_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not path.is_file():
-        return {}
-    with path.open("rb") as fh:
-        catalog = read_po(fh)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    """Every .po file of one language merged (`tasdeed.po` for flows, `rules.po` for the
+    utility rules' explanations); a key defined twice is a bug."""
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / name / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as fh:
+            catalog = read_po(fh)
+        for message in catalog:
+            if message.id and message.string:
+                key = str(message.id)
+                if key in merged:
+                    raise ValueError(f"{key!r} is defined twice in the {name} catalogues")
+                merged[key] = str(message.string)
+    return merged
 
 
 @cache

@@ -24,13 +24,16 @@ OVERLAYS = ("egyptian", "gulf")
 ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 
 
-def _po_path(name: str) -> Path:
-    return LOCALE_DIR / name / "LC_MESSAGES" / "tasdeed.po"
+def _po_paths(name: str) -> list[Path]:
+    return sorted((LOCALE_DIR / name / "LC_MESSAGES").glob("*.po"))
 
 
 def _read(name: str) -> dict[str, str]:
-    with _po_path(name).open("rb") as fh:
-        return {str(m.id): str(m.string) for m in read_po(fh) if m.id}
+    messages: dict[str, str] = {}
+    for path in _po_paths(name):
+        with path.open("rb") as fh:
+            messages |= {str(m.id): str(m.string) for m in read_po(fh) if m.id}
+    return messages
 
 
 def placeholders(message: str) -> set[str]:
@@ -46,7 +49,7 @@ EN = _read("en")
 
 @pytest.mark.parametrize("name", ["ar", "en", "ar@egyptian", "ar@gulf"])
 def test_catalogue_file_has_no_empty_or_duplicate_entries(name: str) -> None:
-    text = _po_path(name).read_text(encoding="utf-8")
+    text = "\n".join(path.read_text(encoding="utf-8") for path in _po_paths(name))
     ids = re.findall(r'^msgid "(.+)"$', text, flags=re.MULTILINE)
     assert ids, name
     assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
