@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select
 
 from billing.models import OutboxMessage, Quote
 from tests.e2e.conftest import Stack, StackFactory
+from tests.faults import lose_payment_answers
 
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
@@ -214,26 +213,6 @@ async def test_dropped_payment_resumes_with_a_fresh_quote(make_stack: StackFacto
     assert await stack.payments() == 1
     # After the receipt there is nothing to resume.
     assert "1 العربية" in await Handset(stack).dial()
-
-
-Middleware = Callable[
-    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
-    Awaitable[web.StreamResponse],
-]
-
-
-def lose_payment_answers(delay_s: float) -> Middleware:
-    @web.middleware
-    async def middleware(
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-    ) -> web.StreamResponse:
-        response = await handler(request)
-        if request.path == "/v1/payments" and request.method == "POST":
-            await asyncio.sleep(delay_s)
-        return response
-
-    return middleware
 
 
 async def test_lost_confirm_answer_is_reported_on_redial(make_stack: StackFactory) -> None:

@@ -3,9 +3,8 @@ refusals, timeouts, and a lost answer to a confirm retried under the same key.""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -22,6 +21,7 @@ from tasdeed.billing_client import (
 from tasdeed.contract import RefusalReason
 from tasdeed.money import Money
 from tests.conftest import LedgerWorld, WorldFactory
+from tests.faults import lose_payment_answers
 
 FAST = Timeouts(connect_s=0.5, total_s=1.0)
 
@@ -115,35 +115,10 @@ async def test_unreachable_backend_is_unavailable() -> None:
         assert unknown.value.idempotency_key == "k"
 
 
-Middleware = Callable[
-    [web.Request, Callable[[web.Request], Awaitable[web.StreamResponse]]],
-    Awaitable[web.StreamResponse],
-]
-
-
-def lose_first_answers(count: int, delay_s: float) -> Middleware:
-    """Process the request for real, then hold the answer past the client's timeout:
-    the committed-but-unanswered confirm that retries must not turn into a second charge."""
-    remaining = {"n": count}
-
-    @web.middleware
-    async def middleware(
-        request: web.Request,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-    ) -> web.StreamResponse:
-        response = await handler(request)
-        if request.path == "/v1/payments" and remaining["n"] > 0:
-            remaining["n"] -= 1
-            await asyncio.sleep(delay_s)
-        return response
-
-    return middleware
-
-
 async def test_lost_answer_is_retried_under_same_key(make_world: WorldFactory) -> None:
     world = await make_world("eg")
     app = create_app(world.ledger)
-    app.middlewares.insert(0, lose_first_answers(1, delay_s=1.5))
+    app.middlewares.insert(0, lose_payment_answers(1.5, count=1))
     server = await serve(app)
     try:
         demo = world.account(1)
@@ -160,7 +135,7 @@ async def test_lost_answer_is_retried_under_same_key(make_world: WorldFactory) -
 async def test_answer_lost_on_every_try_is_outcome_unknown(make_world: WorldFactory) -> None:
     world = await make_world("eg")
     app = create_app(world.ledger)
-    app.middlewares.insert(0, lose_first_answers(10, delay_s=1.5))
+    app.middlewares.insert(0, lose_payment_answers(1.5))
     server = await serve(app)
     try:
         demo = world.account(1)
