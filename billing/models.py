@@ -160,3 +160,58 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AccountFacts(Base):
+    """What the utility rules need to know about an account beyond its bills."""
+
+    __tablename__ = "account_facts"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    citizen: Mapped[bool] = mapped_column(Boolean, default=True)
+    private_housing: Mapped[bool] = mapped_column(Boolean, default=True)
+    special_needs_dependant: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_violation: Mapped[bool] = mapped_column(Boolean, default=False)
+    ahsemha_registered_on: Mapped[date | None] = mapped_column(Date)
+    sold_on: Mapped[date | None] = mapped_column(Date)
+
+
+class MeterReading(Base):
+    __tablename__ = "meter_readings"
+    __table_args__ = (UniqueConstraint("account_id", "kind", "month"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # electricity | water
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    value: Mapped[int] = mapped_column(BigInteger)  # cumulative meter index (kWh or m³)
+    consumption: Mapped[int] = mapped_column(BigInteger)  # since the previous reading
+    entered_electronically: Mapped[bool] = mapped_column(Boolean, default=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    read_on: Mapped[date] = mapped_column(Date)
+
+
+class ServiceEvent(Base):
+    """Outages, reconnections, connections, notices, disconnections: what compensation
+    standards are computed from."""
+
+    __tablename__ = "service_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    details: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class Credit(Base):
+    """An automatic compensation credited to the account (applied to the next bill). The
+    unique key (standard + events) is what makes crediting the same breach twice impossible."""
+
+    __tablename__ = "credits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_key: Mapped[str] = mapped_column(String(300), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    standard: Mapped[str] = mapped_column(String(60))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    explanation: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

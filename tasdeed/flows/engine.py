@@ -20,7 +20,16 @@ from tasdeed.billing_client import (
 )
 from tasdeed.codes import check_payment_code
 from tasdeed.contract import COMPLAINT_CATEGORIES, Quote, RefusalReason
-from tasdeed.flows.screens import DigitString, Expects, Months, Option, Screen, Text
+from tasdeed.flows.screens import (
+    DigitString,
+    Expects,
+    Months,
+    Option,
+    Screen,
+    Text,
+    text_from_json,
+    text_to_json,
+)
 from tasdeed.money import Money, parse_amount
 from tasdeed.normalise import digits_only, normalise_input, strip_invisible
 from tasdeed.profile import Profile
@@ -59,34 +68,6 @@ class Retry(Exception):
 
 
 Handler = Callable[[FlowState, str], Awaitable[str]]
-
-
-def text_to_dict(text: Text) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for name, value in text.params.items():
-        if isinstance(value, Money):
-            params[name] = {"money": [value.minor, value.currency]}
-        elif isinstance(value, DigitString):
-            params[name] = {"digits": value.digits}
-        elif isinstance(value, Months):
-            params[name] = {"months": list(value.months)}
-        else:
-            params[name] = value
-    return {"key": text.key, "params": params}
-
-
-def _text_from_dict(raw: dict[str, Any]) -> Text:
-    params: dict[str, Any] = {}
-    for name, value in raw["params"].items():
-        if isinstance(value, dict) and "money" in value:
-            params[name] = Money(int(value["money"][0]), str(value["money"][1]))
-        elif isinstance(value, dict) and "digits" in value:
-            params[name] = DigitString(value["digits"])
-        elif isinstance(value, dict) and "months" in value:
-            params[name] = Months(tuple(value["months"]))
-        else:
-            params[name] = value
-    return Text(raw["key"], params)
 
 
 class FlowEngine:
@@ -141,10 +122,10 @@ class FlowEngine:
         try:
             next_screen = await handler(state, raw)
         except Retry as retry:
-            state.error = text_to_dict(retry.text)
+            state.error = text_to_json(retry.text)
             return self.render(state)
         except BillingUnavailable:
-            state.error = text_to_dict(Text("error.billing_unavailable"))
+            state.error = text_to_json(Text("error.billing_unavailable"))
             return self.render(state)
         self._go(state, next_screen)
         return self.render(state)
@@ -462,7 +443,7 @@ class FlowEngine:
                 screen.options,
                 screen.expects,
                 screen.final,
-                error=_text_from_dict(state.error),
+                error=text_from_json(state.error),
             )
         return screen
 

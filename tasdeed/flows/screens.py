@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from tasdeed.money import Money
 
@@ -70,3 +71,38 @@ class Screen:
     @property
     def can_go_back(self) -> bool:
         return not self.final and not self.expects.is_data
+
+
+def text_to_json(text: Text) -> dict[str, Any]:
+    """A Text as plain JSON, for session state and for explanations sent over HTTP."""
+    params: dict[str, Any] = {}
+    for name, value in text.params.items():
+        if isinstance(value, Money):
+            params[name] = {"money": [value.minor, value.currency]}
+        elif isinstance(value, DigitString):
+            params[name] = {"digits": value.digits}
+        elif isinstance(value, Months):
+            params[name] = {"months": list(value.months)}
+        elif isinstance(value, Text):
+            params[name] = {"text": text_to_json(value)}
+        else:
+            params[name] = value
+    return {"key": text.key, "params": params}
+
+
+def text_from_json(raw: Mapping[str, Any]) -> Text:
+    params: dict[str, Param] = {}
+    for name, value in raw.get("params", {}).items():
+        if isinstance(value, dict) and "money" in value:
+            params[name] = Money(int(value["money"][0]), str(value["money"][1]))
+        elif isinstance(value, dict) and "digits" in value:
+            params[name] = DigitString(str(value["digits"]))
+        elif isinstance(value, dict) and "months" in value:
+            params[name] = Months(tuple(value["months"]))
+        elif isinstance(value, dict) and "text" in value:
+            params[name] = text_from_json(value["text"])
+        elif isinstance(value, str | int):
+            params[name] = value
+        else:
+            params[name] = str(value)
+    return Text(str(raw["key"]), params)

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tasdeed.billing_client import BillingClient
-from tasdeed.flows.engine import SCREEN_NAMES, text_to_dict
-from tasdeed.flows.screens import Text
+from tasdeed.flows.engine import SCREEN_NAMES
+from tasdeed.flows.screens import Text, text_to_json
 from tasdeed.i18n import catalogue
 from tasdeed.money import Money
 from tasdeed.profile import available_profiles, load_profile
@@ -55,7 +55,7 @@ def test_every_screen_fits_with_every_error(
         if error is not None:
             message = catalogue(language)[error]
             params = worst_params(message, profile_id)
-            state.error = text_to_dict(Text(error, params))  # type: ignore[arg-type]
+            state.error = text_to_json(Text(error, params))  # type: ignore[arg-type]
         screen = ussd.engine.render(state)
         pages = ussd.pages(state, screen)
         assert 1 <= len(pages) <= 4, pages
