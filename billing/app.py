@@ -145,6 +145,17 @@ async def request_installments(request: web.Request) -> web.Response:
     return _json({**plan, "replayed": replayed}, status=200 if replayed else 201)
 
 
+async def submit_reading(request: web.Request) -> web.Response:
+    data = await _body(request)
+    result = await request.app[LEDGER].submit_reading(
+        code=_str(data, "code", required=True) or "",
+        kind=_str(data, "kind", required=True) or "",
+        value=_int(data, "value") or 0,
+        channel=_str(data, "channel") or "api",
+    )
+    return _json(result, status=201)
+
+
 def create_app(ledger: Ledger) -> web.Application:
     app = web.Application(middlewares=[refusals], client_max_size=MAX_BODY_BYTES)
     app[LEDGER] = ledger
@@ -156,4 +167,5 @@ def create_app(ledger: Ledger) -> web.Application:
     app.router.add_post("/v1/complaints", file_complaint)
     app.router.add_get("/v1/complaints/{ticket}", complaint_status)
     app.router.add_post("/v1/installment-plans", request_installments)
+    app.router.add_post("/v1/readings", submit_reading)
     return app

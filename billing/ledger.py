@@ -32,6 +32,7 @@ from billing.models import (
     Bill,
     Complaint,
     InstallmentPlan,
+    MeterReading,
     OutboxMessage,
     Payment,
     PaymentAllocation,
@@ -39,7 +40,7 @@ from billing.models import (
     Quote,
 )
 from tasdeed.codes import check_payment_code
-from tasdeed.contract import COMPLAINT_CATEGORIES, RefusalReason
+from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, RefusalReason
 from tasdeed.profile import Profile
 
 Clock = Callable[[], datetime]
@@ -489,6 +490,49 @@ class Ledger:
             "status": plan.status,
             "first_due_date": plan.first_due_date.isoformat(),
         }
+
+    # ---- meter readings -----------------------------------------------------------------
+
+    async def submit_reading(
+        self, *, code: str, kind: str, value: int, channel: str
+    ) -> dict[str, Any]:
+        """This month's reading (a second one the same month replaces the first); never
+        below the previous month's, which would be a typing mistake."""
+        if kind not in READING_KINDS or value < 0:
+            raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "kind/value"})
+        now = self.clock()
+        month = f"{now:%Y-%m}"
+        async with self.sessions() as s, s.begin():
+            account = await self._account(s, code=code)
+            previous = await s.scalar(
+                select(MeterReading)
+                .where(
+                    MeterReading.account_id == account.id,
+                    MeterReading.kind == kind,
+                    MeterReading.month < month,
+                )
+                .order_by(MeterReading.month.desc())
+                .limit(1)
+            )
+            if previous is not None and value < previous.value:
+                raise Refusal(
+                    RefusalReason.READING_BELOW_PREVIOUS, details={"previous": previous.value}
+                )
+            consumption = value - previous.value if previous is not None else 0
+            reading = await s.scalar(
+                select(MeterReading).where(
+                    MeterReading.account_id == account.id,
+                    MeterReading.kind == kind,
+                    MeterReading.month == month,
+                )
+            )
+            if reading is None:
+                reading = MeterReading(account_id=account.id, kind=kind, month=month)
+                s.add(reading)
+            reading.value, reading.consumption = value, consumption
+            reading.entered_electronically, reading.channel = True, channel[:20]
+            reading.read_on = now.date()
+            return {"kind": kind, "month": month, "value": value, "consumption": consumption}
 
     # ---- audit --------------------------------------------------------------------------
 

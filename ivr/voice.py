@@ -12,7 +12,12 @@ from datetime import date
 from babel.dates import format_date
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from tasdeed.amount_words import amount_in_words_ar, amount_in_words_en
+from tasdeed.amount_words import (
+    amount_in_words_ar,
+    amount_in_words_en,
+    number_in_words_ar,
+    number_in_words_en,
+)
 from tasdeed.flows.screens import DigitString, Expects, Param, Screen, Text
 from tasdeed.flows.text_render import TextRenderer, looks_like_iso_date
 from tasdeed.i18n import translate
@@ -40,6 +45,8 @@ class VoiceRenderer(TextRenderer):
             return spell(param.minor, param.currency)
         if isinstance(param, DigitString):
             return spell_out(param.digits, self.language)
+        if isinstance(param, int) and not isinstance(param, bool) and 0 <= param < 10**12:
+            return number_in_words_ar(param) if self.language == "ar" else number_in_words_en(param)
         if isinstance(param, str) and looks_like_iso_date(param):
             return format_date(date.fromisoformat(param), "d MMMM y", locale=self.locale)
         return super().value(param)

@@ -453,6 +453,13 @@ def _cardinal_en(n: int) -> str:
     return " ".join(words)
 
 
+def number_in_words_en(n: int) -> str:
+    """An English cardinal, 0 <= n < 10**12 ("one thousand two hundred thirty-four")."""
+    if not 0 <= n < 10**12:
+        raise ValueError(f"{n} is out of range")
+    return _cardinal_en(n)
+
+
 def _count_noun_en(n: int, noun: _EnNoun) -> str:
     return f"{_cardinal_en(n)} {noun.singular if n == 1 else noun.plural}"
 

@@ -23,9 +23,12 @@ from tasdeed.contract import (
     ComplaintTicket,
     InstallmentPlan,
     Quote,
+    ReadingReceipt,
     Receipt,
     RefusalReason,
+    RuleAnswer,
 )
+from tasdeed.flows.screens import text_from_json
 from tasdeed.money import Money
 
 
@@ -267,6 +270,37 @@ class BillingClient:
             months=int(data["months"]),
             status=data["status"],
             first_due_date=data["first_due_date"],
+        )
+
+    # ---- utility rules ------------------------------------------------------------------
+
+    async def rule_answer(self, topic: str, *, code: str) -> RuleAnswer:
+        data = await self._call("POST", f"/v1/rules/{topic}", {"code": code})
+        return RuleAnswer(
+            topic=str(data["topic"]),
+            outcome=bool(data["outcome"]),
+            reasons=tuple(text_from_json(reason) for reason in data["reasons"]),
+        )
+
+    async def submit_reading(
+        self, *, code: str, kind: str, value: int, channel: str, idempotency_key: str
+    ) -> ReadingReceipt:
+        data = await self._call(
+            "POST",
+            "/v1/readings",
+            {
+                "code": code,
+                "kind": kind,
+                "value": value,
+                "channel": channel,
+                "idempotency_key": idempotency_key,
+            },
+        )
+        return ReadingReceipt(
+            kind=str(data["kind"]),
+            month=str(data["month"]),
+            value=int(data["value"]),
+            consumption=int(data["consumption"]),
         )
 
 

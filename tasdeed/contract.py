@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from tasdeed.flows.screens import Text
 from tasdeed.money import Money
 
 
@@ -38,6 +39,8 @@ class RefusalReason(StrEnum):
     INVALID_CATEGORY = "invalid_category"
     INVALID_MONTHS = "invalid_months"
     ACKNOWLEDGMENT_REQUIRED = "acknowledgment_required"
+    READING_BELOW_PREVIOUS = "reading_below_previous"
+    TOPIC_NOT_OFFERED = "topic_not_offered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +98,25 @@ class InstallmentPlan:
 
 
 COMPLAINT_CATEGORIES = ("billing", "outage", "meter", "reading", "service", "other")
+
+
+# Rule topics a person can ask about, in menu order; a profile offers those its rules cover.
+RULE_TOPICS = ("prepaid", "block", "incentive", "compensation", "disconnection")
+READING_KINDS = ("electricity", "water")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleAnswer:
+    """A rule's answer for one account: the outcome and why (which rule, which figures)."""
+
+    topic: str
+    outcome: bool
+    reasons: tuple[Text, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingReceipt:
+    kind: str
+    month: str
+    value: int
+    consumption: int

@@ -4,6 +4,8 @@ checking what every screen becomes on every channel."""
 from __future__ import annotations
 
 from tasdeed.flows.engine import FlowState
+from tasdeed.flows.screens import Text, text_to_json
+from tasdeed.money import Money
 from tasdeed.profile import load_profile
 
 LARGEST_MINOR = 10**12 - 1  # 999,999,999.999 KD or 9,999,999,999.99 EGP
@@ -38,5 +40,15 @@ def worst_state(screen: str, language: str, profile_id: str) -> FlowState:
             "first_due": "2026-12-31",
         },
         "resume": {"code": "9" * profile.payment_code.length},
+        "topic": "compensation",
+        "answer": [
+            text_to_json(
+                Text("refusal.below_minimum", {"minimum": Money(LARGEST_MINOR, profile.currency)})
+            ),
+            text_to_json(Text("refusal.already_paid_recently")),
+            text_to_json(Text("error.payment_outcome_unknown")),
+        ],
+        "reading_kind": "electricity",
+        "reading": {"kind": "water", "value": 999_999_999, "consumption": 999_999_999},
     }
     return FlowState(screen=screen, language=language, data=data, back=["main"])

@@ -19,7 +19,7 @@ from tasdeed.billing_client import (
     PaymentOutcomeUnknown,
 )
 from tasdeed.codes import check_payment_code
-from tasdeed.contract import COMPLAINT_CATEGORIES, Quote, RefusalReason
+from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, Quote, RefusalReason
 from tasdeed.flows.screens import (
     DigitString,
     Expects,
@@ -92,6 +92,10 @@ class FlowEngine:
             "installments.months": self._on_installments_months,
             "installments.ack": self._on_installments_ack,
             "resume": self._on_resume,
+            "rules.menu": self._on_rules_menu,
+            "rules.code": self._on_rules_code,
+            "reading.kind": self._on_reading_kind,
+            "reading.value": self._on_reading_value,
         }
 
     # ---- entry points -------------------------------------------------------------
@@ -156,6 +160,29 @@ class FlowEngine:
             state.back.append(state.screen)
         state.screen = screen
 
+    def _main_items(self) -> tuple[str, ...]:
+        items = ("balance", "pay", "complaint", "follow", "installments")
+        return (*items, "rules") if self.rule_topics() else items
+
+    def rule_topics(self) -> tuple[str, ...]:
+        """What this utility's rules let a person ask (the profile decides), plus meter
+        readings where an incentive depends on them."""
+        rules = self.profile.rules
+        topics = [
+            topic
+            for topic, section in (
+                ("prepaid", "prepaid_conversion"),
+                ("block", "transaction_block"),
+                ("incentive", "ahsemha"),
+                ("compensation", "compensation"),
+                ("disconnection", "protected_disconnection"),
+            )
+            if section in rules
+        ]
+        if "ahsemha" in rules:
+            topics.append("reading")
+        return tuple(topics)
+
     # ---- parsing helpers ------------------------------------------------------------
 
     def _choice(self, state: FlowState, raw: str) -> str:
@@ -184,6 +211,8 @@ class FlowEngine:
             params["due"] = Money(int(details["due_minor"]), currency)
         if "receipt" in details:
             params["receipt"] = DigitString(str(details["receipt"]))
+        if "previous" in details:
+            params["previous"] = int(details["previous"])
         if "min" in details:
             params["min"], params["max"] = int(details["min"]), int(details["max"])
         return Text(f"refusal.{refused.reason.value}", params)
@@ -204,6 +233,7 @@ class FlowEngine:
             "3": "complaint.category",
             "4": "follow.ticket",
             "5": "installments.code",
+            "6": "rules.menu",
         }[self._choice(state, raw)]
 
     async def _on_balance_code(self, state: FlowState, raw: str) -> str:
@@ -425,6 +455,48 @@ class FlowEngine:
             state.data["resume"] = saved
             raise
 
+    async def _on_rules_menu(self, state: FlowState, raw: str) -> str:
+        topic = self.rule_topics()[int(self._choice(state, raw)) - 1]
+        state.data["topic"] = topic
+        return "rules.code"
+
+    async def _on_rules_code(self, state: FlowState, raw: str) -> str:
+        code = self._code(raw)
+        state.data["code"] = code
+        if state.data["topic"] == "reading":
+            return "reading.kind"
+        try:
+            answer = await self.billing.rule_answer(state.data["topic"], code=code)
+        except BillingRefused as refused:
+            raise Retry(self._refusal(refused)) from refused
+        state.data["answer"] = [text_to_json(reason) for reason in answer.reasons]
+        return "rules.answer"
+
+    async def _on_reading_kind(self, state: FlowState, raw: str) -> str:
+        state.data["reading_kind"] = READING_KINDS[int(self._choice(state, raw)) - 1]
+        return "reading.value"
+
+    async def _on_reading_value(self, state: FlowState, raw: str) -> str:
+        value = digits_only(raw)
+        if value is None or len(value) > 9:
+            raise Retry(Text("reading.invalid"))
+        try:
+            receipt = await self.billing.submit_reading(
+                code=state.data["code"],
+                kind=state.data["reading_kind"],
+                value=int(value),
+                channel=self.channel,
+                idempotency_key=self._key(state, "reading"),
+            )
+        except BillingRefused as refused:
+            raise Retry(self._refusal(refused)) from refused
+        state.data["reading"] = {
+            "kind": receipt.kind,
+            "value": receipt.value,
+            "consumption": receipt.consumption,
+        }
+        return "reading.done"
+
     @staticmethod
     def _choice_from(raw: str, valid: set[str]) -> str:
         choice = digits_only(raw)
@@ -466,9 +538,7 @@ class FlowEngine:
                 (Text("main.title"),),
                 tuple(
                     Option(str(i), Text(f"main.{item}"))
-                    for i, item in enumerate(
-                        ("balance", "pay", "complaint", "follow", "installments"), start=1
-                    )
+                    for i, item in enumerate(self._main_items(), start=1)
                 ),
             )
         if name in ("balance.code", "pay.code", "complaint.code", "installments.code"):
@@ -606,6 +676,49 @@ class FlowEngine:
                 ),
                 final=True,
             )
+        if name == "rules.menu":
+            return Screen(
+                name,
+                (Text("topic.choose"),),
+                tuple(
+                    Option(str(i), Text(f"topic.{topic}"))
+                    for i, topic in enumerate(self.rule_topics(), start=1)
+                ),
+            )
+        if name == "rules.code":
+            return Screen(name, (Text("ask.code", code_length),), expects=Expects.CODE)
+        if name == "rules.answer":
+            return Screen(
+                name, tuple(text_from_json(reason) for reason in data["answer"]), final=True
+            )
+        if name == "reading.kind":
+            return Screen(
+                name,
+                (Text("reading.choose"),),
+                tuple(
+                    Option(str(i), Text(f"reading.kind.{kind}"))
+                    for i, kind in enumerate(READING_KINDS, start=1)
+                ),
+            )
+        if name == "reading.value":
+            kind = Text(f"reading.kind.{data['reading_kind']}")
+            return Screen(name, (Text("reading.ask", {"kind": kind}),), expects=Expects.NUMBER)
+        if name == "reading.done":
+            reading = data["reading"]
+            return Screen(
+                name,
+                (
+                    Text(
+                        "reading.saved",
+                        {
+                            "kind": Text(f"reading.kind.{reading['kind']}"),
+                            "value": DigitString(str(reading["value"])),
+                        },
+                    ),
+                    Text("reading.consumption", {"consumption": reading["consumption"]}),
+                ),
+                final=True,
+            )
         if name == "resume":
             saved = data.get("resume", {})
             return Screen(
@@ -622,4 +735,5 @@ SCREEN_NAMES = (
     "complaint.category", "complaint.code", "complaint.description", "complaint.done",
     "follow.ticket", "follow.result", "installments.code", "installments.months",
     "installments.ack", "installments.done", "installments.cancelled", "resume",
+    "rules.menu", "rules.code", "rules.answer", "reading.kind", "reading.value", "reading.done",
 )  # fmt: skip

@@ -194,6 +194,10 @@ WORST = {
     "date": "٣١/١٢/٢٠٢٦",
     "status": "قيد المعالجة",
     "code": "********2241",
+    "previous": "999999999",
+    "value": "999999999",
+    "consumption": "999999999",
+    "kind": "الكهرباء",
 }
 # Language-choice lines are bilingual on purpose, and some lines are only values.
 BILINGUAL = frozenset({"lang.prompt", "lang.arabic", "lang.english"})

@@ -31,6 +31,7 @@ def worst_params(message: str, profile_id: str) -> dict[str, object]:
         "length": 20,
         "min": 24,
         "max": 120,
+        "previous": 999_999_999,
     }
     return {name: values[name] for name in re.findall(r"\{(\w+)\}", message)}
 
