@@ -145,6 +145,14 @@ async def request_installments(request: web.Request) -> web.Response:
     return _json({**plan, "replayed": replayed}, status=200 if replayed else 201)
 
 
+async def rule_answer(request: web.Request) -> web.Response:
+    data = await _body(request)
+    result = await request.app[LEDGER].rule_answer(
+        request.match_info["topic"], _str(data, "code", required=True) or ""
+    )
+    return _json(result)
+
+
 async def submit_reading(request: web.Request) -> web.Response:
     data = await _body(request)
     result = await request.app[LEDGER].submit_reading(
@@ -168,4 +176,5 @@ def create_app(ledger: Ledger) -> web.Application:
     app.router.add_get("/v1/complaints/{ticket}", complaint_status)
     app.router.add_post("/v1/installment-plans", request_installments)
     app.router.add_post("/v1/readings", submit_reading)
+    app.router.add_post("/v1/rules/{topic}", rule_answer)
     return app

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from billing.db import SessionFactory
+from billing.demo_rules import seed_rule_data
 from billing.models import Account, Bill, Meta, Meter, PaymentCode
 from tasdeed.codes import damm_check_digit
 from tasdeed.money import currency_exponent
@@ -132,6 +133,7 @@ async def seed_demo_data(
         s.add(Meta(key="profile", value=profile.id))
         months = _months_back(now.date(), MONTHS_OF_BILLS)
         rng = random.Random(f"{seed}:{profile.id}:meters")
+        created: list[Account] = []
         for demo, amounts in plan_accounts(profile, seed, count):
             account = Account(
                 account_number=demo.account_number,
@@ -146,6 +148,7 @@ async def seed_demo_data(
             )
             s.add(account)
             await s.flush()
+            created.append(account)
             s.add(PaymentCode(code=demo.code, account_id=account.id))
             s.add(
                 Meter(
@@ -173,4 +176,5 @@ async def seed_demo_data(
                         else None,
                     )
                 )
+        await seed_rule_data(s, profile, created, seed, now)
         return True

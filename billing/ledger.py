@@ -39,6 +39,7 @@ from billing.models import (
     PaymentCode,
     Quote,
 )
+from billing.rule_answers import RuleAnswers, RuleNotOffered
 from tasdeed.codes import check_payment_code
 from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, RefusalReason
 from tasdeed.profile import Profile
@@ -490,6 +491,16 @@ class Ledger:
             "status": plan.status,
             "first_due_date": plan.first_due_date.isoformat(),
         }
+
+    # ---- utility rules ------------------------------------------------------------------
+
+    async def rule_answer(self, topic: str, code: str) -> dict[str, Any]:
+        async with self.sessions() as s, s.begin():
+            account = await self._account(s, code=code)
+            try:
+                return await RuleAnswers(self.profile, self.clock).answer(s, topic, account)
+            except RuleNotOffered as exc:
+                raise Refusal(RefusalReason.TOPIC_NOT_OFFERED, 404) from exc
 
     # ---- meter readings -----------------------------------------------------------------
 

@@ -173,6 +173,7 @@ class AccountFacts(Base):
     has_violation: Mapped[bool] = mapped_column(Boolean, default=False)
     ahsemha_registered_on: Mapped[date | None] = mapped_column(Date)
     sold_on: Mapped[date | None] = mapped_column(Date)
+    pv_capacity_pct: Mapped[int | None] = mapped_column(Integer)  # solar panels, % of load
 
 
 class MeterReading(Base):

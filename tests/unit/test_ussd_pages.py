@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tasdeed.billing_client import BillingClient
 from tasdeed.flows.engine import SCREEN_NAMES
-from tasdeed.flows.screens import Text, text_to_json
+from tasdeed.flows.screens import DigitString, Text, text_to_json
 from tasdeed.i18n import catalogue
 from tasdeed.money import Money
 from tasdeed.profile import available_profiles, load_profile
@@ -94,3 +94,31 @@ def test_paginate_fits_and_loses_no_words(lines: list[str]) -> None:
         assert len(page) <= page_limit(page)
     shown = " ".join(p.removesuffix("99 المزيد").removesuffix("00 الرئيسية") for p in pages).split()
     assert shown == " ".join(lines).split()
+
+
+RULE_KEYS = sorted(key for key in catalogue("ar") if key.startswith("rules."))
+
+
+@pytest.mark.parametrize("profile_id", available_profiles())
+def test_every_rule_explanation_fits_on_the_answer_screen(profile_id: str) -> None:
+    """A rule's answer is a final screen of explanations: each fits, paging if needed."""
+    ussd = service(profile_id)
+    currency = load_profile(profile_id).currency
+    worst: dict[str, object] = {
+        "amount": Money(LARGEST_MINOR, currency),
+        "due": Money(LARGEST_MINOR, currency),
+        "count": 999_999,
+        "min": 100,
+        "max": 100,
+        "length": 20,
+        "date": "2026-12-31",
+        "ticket": DigitString("OUT-SA000001-1"),
+    }
+    for language in ("ar", "en"):
+        for key in RULE_KEYS:
+            names = re.findall(r"\{(\w+)\}", catalogue(language)[key])
+            state = worst_state("rules.answer", language, profile_id)
+            params = {name: worst[name] for name in names}
+            state.data["answer"] = [text_to_json(Text(key, params))]  # type: ignore[arg-type]
+            for page in ussd.pages(state, ussd.engine.render(state)):
+                assert len(page) <= page_limit(page), f"{key}: {page!r}"

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-24 17:12:34.278478
+Create Date: 2026-11-24 17:20:21.441100
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("has_violation", sa.Boolean(), nullable=False),
         sa.Column("ahsemha_registered_on", sa.Date(), nullable=True),
         sa.Column("sold_on", sa.Date(), nullable=True),
+        sa.Column("pv_capacity_pct", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["accounts.id"],

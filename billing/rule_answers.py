@@ -1,0 +1,268 @@
+"""The utility rules answered from an account's real data in the ledger.
+
+The rules themselves (figures, boundaries, explanations) live in `tasdeed.rules`; this
+module only gathers the facts they need and, for Saudi compensation, credits what is owed
+exactly once (the `credits.credit_key` unique constraint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from billing.db import AsyncSession
+from billing.models import (
+    Account,
+    AccountFacts,
+    Bill,
+    Credit,
+    InstallmentPlan,
+    Meter,
+    MeterReading,
+    ServiceEvent,
+)
+from tasdeed.flows.screens import Text, text_to_json
+from tasdeed.money import Money
+from tasdeed.profile import Profile
+from tasdeed.rules.decision import Decision
+from tasdeed.rules.disconnection import disconnection_allowed
+from tasdeed.rules.egypt import prepaid_conversion
+from tasdeed.rules.kuwait import (
+    AhsemhaFacts,
+    ahsemha_discount,
+    ahsemha_eligibility,
+    transaction_block,
+)
+from tasdeed.rules.saudi import ServiceEvent as RuleEvent
+from tasdeed.rules.saudi import compensations, working_calendar
+from tasdeed.rules.settings import RuleSettings, rule_settings
+
+NO_READING_DAYS = 10_000  # "never entered a reading" is older than any limit
+
+
+class RuleNotOffered(Exception):
+    pass
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)
+
+
+def _months_between(start: date, end: date) -> int:
+    return max((end.year - start.year) * 12 + end.month - start.month, 0)
+
+
+def _previous_months(today: date, count: int) -> set[str]:
+    """The `count` whole months before this one, as "YYYY-MM"."""
+    months = set()
+    year, month = today.year, today.month
+    for _ in range(count):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.add(f"{year:04d}-{month:02d}")
+    return months
+
+
+def _unpaid_runs(bills: list[Bill]) -> tuple[int, int]:
+    """(longest run of consecutive unpaid months, unpaid months in total) over the bills."""
+    longest = run = total = 0
+    for bill in sorted(bills, key=lambda b: b.month):
+        if bill.status != "paid":
+            run, total = run + 1, total + 1
+            longest = max(longest, run)
+        else:
+            run = 0
+    return longest, total
+
+
+class RuleAnswers:
+    def __init__(self, profile: Profile, clock: Callable[[], datetime]):
+        self.profile = profile
+        self.settings: RuleSettings = rule_settings(profile)
+        self.clock = clock
+
+    async def answer(self, s: AsyncSession, topic: str, account: Account) -> dict[str, Any]:
+        handlers = {
+            "prepaid": self._prepaid,
+            "block": self._block,
+            "incentive": self._incentive,
+            "compensation": self._compensation,
+            "disconnection": self._disconnection,
+        }
+        if topic not in handlers:
+            raise RuleNotOffered(topic)
+        decision = await handlers[topic](s, account)
+        return {
+            "topic": topic,
+            "outcome": decision.outcome,
+            "reasons": [text_to_json(reason) for reason in decision.reasons],
+        }
+
+    async def _bills(self, s: AsyncSession, account: Account) -> list[Bill]:
+        return list((await s.scalars(select(Bill).where(Bill.account_id == account.id))).all())
+
+    async def _facts(self, s: AsyncSession, account: Account) -> AccountFacts:
+        return await s.get(AccountFacts, account.id) or AccountFacts(account_id=account.id)
+
+    async def _prepaid(self, s: AsyncSession, account: Account) -> Decision:
+        if self.settings.prepaid_conversion is None:
+            raise RuleNotOffered("prepaid")
+        unpaid = sum(1 for bill in await self._bills(s, account) if bill.status != "paid")
+        return prepaid_conversion(unpaid, self.settings.prepaid_conversion)
+
+    async def _block(self, s: AsyncSession, account: Account) -> Decision:
+        if self.settings.transaction_block is None:
+            raise RuleNotOffered("block")
+        due = sum(b.amount_minor - b.paid_minor for b in await self._bills(s, account))
+        missed = await s.scalar(
+            select(InstallmentPlan.missed_count)
+            .where(InstallmentPlan.account_id == account.id, InstallmentPlan.status == "active")
+            .order_by(InstallmentPlan.missed_count.desc())
+            .limit(1)
+        )
+        return transaction_block(
+            Money(due, self.profile.currency), int(missed or 0), self.settings.transaction_block
+        )
+
+    async def _incentive(self, s: AsyncSession, account: Account) -> Decision:
+        settings = self.settings.ahsemha
+        if settings is None:
+            raise RuleNotOffered("incentive")
+        today = self.clock().date()
+        facts = await self._facts(s, account)
+        bills = await self._bills(s, account)
+        consecutive, total = _unpaid_runs(bills)
+        meter = await s.scalar(
+            select(Meter).where(Meter.account_id == account.id).order_by(Meter.installed_on)
+        )
+        readings = list(
+            (
+                await s.scalars(
+                    select(MeterReading)
+                    .where(MeterReading.account_id == account.id)
+                    .order_by(MeterReading.month)
+                )
+            ).all()
+        )
+        registered = facts.ahsemha_registered_on or today
+        before = [r.read_on for r in readings if r.read_on <= registered]
+        entered = {
+            r.month for r in readings if r.entered_electronically and r.kind == "electricity"
+        }
+        sold_after = (
+            _months_between(registered, facts.sold_on) if facts.sold_on is not None else None
+        )
+        eligibility = ahsemha_eligibility(
+            AhsemhaFacts(
+                citizen=facts.citizen,
+                private_housing=facts.private_housing,
+                metered_months=_months_between(meter.installed_on, today) if meter else 0,
+                days_between_last_reading_and_registration=(
+                    (registered - max(before)).days if before else NO_READING_DAYS
+                ),
+                readings_entered_monthly=_previous_months(today, 12) <= entered,
+                dues_paid=all(b.status == "paid" for b in bills),
+                has_violation=facts.has_violation,
+                consecutive_unpaid_months=consecutive,
+                total_unpaid_months=total,
+                months_since_registration_at_sale=sold_after,
+            ),
+            settings,
+        )
+        if not eligibility.outcome:
+            return eligibility
+        discount = ahsemha_discount(
+            self._saving(readings, "electricity"),
+            self._saving(readings, "water"),
+            Decimal(facts.pv_capacity_pct) if facts.pv_capacity_pct is not None else None,
+            settings,
+        )
+        return Decision(True, eligibility.reasons + discount.reasons)
+
+    @staticmethod
+    def _saving(readings: list[MeterReading], kind: str) -> Decimal:
+        """Percent less consumed in the latest month than in the same month a year before
+        (0 when there is no such month or consumption rose)."""
+        by_month = {r.month: r.consumption for r in readings if r.kind == kind}
+        if not by_month:
+            return Decimal(0)
+        latest = max(by_month)
+        year_before = f"{int(latest[:4]) - 1}{latest[4:]}"
+        reference = by_month.get(year_before, 0)
+        if reference <= 0 or by_month[latest] >= reference:
+            return Decimal(0)
+        saved = Decimal(reference - by_month[latest]) * 100 / Decimal(reference)
+        return saved.quantize(Decimal("0.1"))
+
+    async def _compensation(self, s: AsyncSession, account: Account) -> Decision:
+        settings = self.settings.compensation
+        if settings is None:
+            raise RuleNotOffered("compensation")
+        rows = (
+            await s.scalars(select(ServiceEvent).where(ServiceEvent.account_id == account.id))
+        ).all()
+        events = [
+            RuleEvent(
+                event_id=row.event_id,
+                kind=row.kind,  # type: ignore[arg-type]
+                started_at=_aware(row.started_at),
+                ended_at=_aware(row.ended_at) if row.ended_at else None,
+                details=row.details,  # type: ignore[arg-type]
+            )
+            for row in rows
+        ]
+        found = compensations(
+            events,
+            settings,
+            now=_aware(self.clock()),
+            working_days=working_calendar(settings, self.profile.timezone),
+        )
+        reasons: list[Text] = []
+        newly_credited = 0
+        for compensation in found:
+            reasons.extend(compensation.reasons)
+            key = "|".join(compensation.key)
+            if await s.scalar(select(Credit.id).where(Credit.credit_key == key)) is not None:
+                continue
+            try:
+                async with s.begin_nested():
+                    s.add(
+                        Credit(
+                            credit_key=key,
+                            account_id=account.id,
+                            standard=compensation.standard,
+                            amount_minor=compensation.amount.minor,
+                            explanation=[text_to_json(r) for r in compensation.reasons],
+                            created_at=self.clock(),
+                        )
+                    )
+            except IntegrityError:
+                continue  # credited by a concurrent request: never twice
+            newly_credited += compensation.amount.minor
+        if newly_credited:
+            await s.execute(
+                update(Account)
+                .where(Account.id == account.id)
+                .values(credit_minor=Account.credit_minor + newly_credited)
+            )
+        total = sum(c.amount.minor for c in found)
+        if not found:
+            return Decision(False, (Text("topic.compensation.none"),))
+        summary = Text("topic.compensation.total", {"amount": Money(total, self.profile.currency)})
+        return Decision(True, (*reasons, summary))
+
+    async def _disconnection(self, s: AsyncSession, account: Account) -> Decision:
+        settings = self.settings.protected_disconnection
+        if settings is None:
+            raise RuleNotOffered("disconnection")
+        facts = await self._facts(s, account)
+        return disconnection_allowed(
+            _aware(self.clock()),
+            special_needs=facts.special_needs_dependant,
+            s=settings,
+            timezone=self.profile.timezone,
+        )

@@ -1,0 +1,95 @@
+"""The utility rules answered on the keypad channels from each account's real data:
+USSD (Africa's Talking format) and IVR (signed Twilio webhooks), real Redis and backend."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from billing.models import Credit, MeterReading
+from tests.e2e.conftest import StackFactory
+from tests.e2e.test_ivr_calls import Caller, ivr_stack
+from tests.e2e.test_ussd_sessions import ARABIC_INDIC, Handset
+
+
+async def pages(handset: Handset, first: str) -> str:
+    """The whole answer, paging with 99 until the END page."""
+    seen = [first]
+    while not seen[-1].startswith("END "):
+        seen.append(await handset.press("99"))
+    return "\n".join(seen)
+
+
+async def test_egypt_prepaid_meter_warning_by_ussd(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    arrears = stack.world.account(1)  # three unpaid bills
+    handset = Handset(stack)
+    menu = await handset.walk("1", "6")
+    assert "1 العداد مسبق الدفع" in menu
+    await handset.press("1")
+    answer = await pages(handset, await handset.press(arrears.code))
+    assert "سيستبدل العداد بعداد مسبق الدفع" in answer
+    assert "لتجنب ذلك سدد المتأخرات أو اطلب التقسيط" in answer
+    clear = Handset(stack, phone="+201000000009")
+    await clear.walk("1", "6", "1")
+    answer = await pages(clear, await clear.press(stack.world.account(0).code))
+    assert "سيستبدل العداد" not in answer
+
+
+async def test_kuwait_block_and_incentive_by_ussd(make_stack: StackFactory) -> None:
+    stack = await make_stack("kw")
+    handset = Handset(stack)
+    await handset.walk("1", "6", "1")  # transaction block
+    blocked = await pages(handset, await handset.press(stack.world.account(1).code))
+    assert "فات سداد ٣ أقساط متتالية" in blocked
+    saver = Handset(stack, phone="+96550000002")
+    await saver.walk("1", "6", "2")  # Ahsemha
+    answer = await pages(saver, await saver.press(stack.world.account(2).code))
+    assert "مؤهل لبرنامج احسمها" in answer
+
+
+async def test_meter_reading_by_ussd(make_stack: StackFactory) -> None:
+    stack = await make_stack("kw")
+    demo = stack.world.account(0)
+    async with stack.world.sessions() as s:
+        last = await s.scalar(
+            select(MeterReading.value)
+            .where(MeterReading.kind == "electricity", MeterReading.account_id == 1)
+            .order_by(MeterReading.month.desc())
+        )
+    assert last is not None
+    handset = Handset(stack)
+    await handset.walk("1", "6", "3", demo.code, "1")
+    lower = await handset.press(str(last - 1))
+    assert "القراءة أقل من السابقة" in lower
+    done = await handset.press(str(last + 1234).translate(ARABIC_INDIC))
+    assert done.startswith("END سجلنا قراءة الكهرباء")
+    assert "١٬٢٣٤" in done or "١٢٣٤" in done
+
+
+async def test_saudi_compensation_by_phone_is_credited_once(make_stack: StackFactory) -> None:
+    stack = await ivr_stack(make_stack, "sa")
+    demo = stack.world.account(0)  # a 7-hour outage and a 3-hour reconnection
+    for _ in range(2):
+        caller = Caller(stack)
+        await caller.ring()
+        await caller.press("1")
+        await caller.press("6")
+        await caller.press("1")  # compensation
+        spoken = await caller.press(demo.code)
+        assert "تعويض مائتا ريال" in spoken and "تعويض مائة ريال" in spoken
+        assert "أضيف إلى فاتورتك القادمة ثلاثمائة ريال" in spoken
+        assert caller.ended()
+    async with stack.world.sessions() as s:
+        credits = (await s.scalars(select(Credit))).all()
+    assert sorted(c.amount_minor for c in credits) == [10000, 20000]
+    balance = await stack.world.ledger.balance(code=demo.code)
+    assert balance["credit_minor"] == 30000  # asked twice, credited once
+
+
+async def test_saudi_disconnection_protection_by_ussd(make_stack: StackFactory) -> None:
+    stack = await make_stack("sa")
+    special_needs = stack.world.account(3)
+    handset = Handset(stack)
+    await handset.walk("1", "6", "2")
+    answer = await pages(handset, await handset.press(special_needs.code))
+    assert "ذوي الاحتياجات الخاصة" in answer
