@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -153,6 +154,35 @@ async def rule_answer(request: web.Request) -> web.Response:
     return _json(result)
 
 
+def _moment(data: dict[str, Any], key: str, *, required: bool) -> datetime | None:
+    text = _str(data, key, required=required)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.removesuffix("Z"))
+    except ValueError as exc:
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": key}) from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+async def record_event(request: web.Request) -> web.Response:
+    data = await _body(request)
+    details = data.get("details") or {}
+    if not isinstance(details, dict):
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "details"})
+    result = await request.app[LEDGER].record_event(
+        account_number=_str(data, "account_number", required=True) or "",
+        event_id=_str(data, "event_id", required=True) or "",
+        kind=_str(data, "kind", required=True) or "",
+        started_at=_moment(data, "started_at", required=True) or datetime.min,
+        ended_at=_moment(data, "ended_at", required=False),
+        details=details,
+    )
+    return _json(result, status=201)
+
+
 async def submit_reading(request: web.Request) -> web.Response:
     data = await _body(request)
     result = await request.app[LEDGER].submit_reading(
@@ -177,4 +207,5 @@ def create_app(ledger: Ledger) -> web.Application:
     app.router.add_post("/v1/installment-plans", request_installments)
     app.router.add_post("/v1/readings", submit_reading)
     app.router.add_post("/v1/rules/{topic}", rule_answer)
+    app.router.add_post("/v1/events", record_event)
     return app

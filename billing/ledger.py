@@ -45,6 +45,17 @@ from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, RefusalReason
 from tasdeed.profile import Profile
 
 Clock = Callable[[], datetime]
+SERVICE_EVENT_KINDS = frozenset(
+    {
+        "reconnection",
+        "connection",
+        "outage",
+        "consumer_registration",
+        "billing_complaint",
+        "planned_outage_notice",
+        "disconnection",
+    }
+)
 
 
 def utc_now() -> datetime:
@@ -501,6 +512,42 @@ class Ledger:
                 return await RuleAnswers(self.profile, self.clock).answer(s, topic, account)
             except RuleNotOffered as exc:
                 raise Refusal(RefusalReason.TOPIC_NOT_OFFERED, 404) from exc
+
+    async def record_event(
+        self,
+        *,
+        account_number: str,
+        event_id: str,
+        kind: str,
+        started_at: datetime,
+        ended_at: datetime | None,
+        details: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Operators (or the utility's outage system) report service events here."""
+        if kind not in SERVICE_EVENT_KINDS or (ended_at is not None and ended_at < started_at):
+            raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "kind/times"})
+        try:
+            async with self.sessions() as s, s.begin():
+                account = await self._account(s, account_number=account_number)
+                decision = await RuleAnswers(self.profile, self.clock).record_event(
+                    s,
+                    account,
+                    event_id=event_id,
+                    kind=kind,
+                    started_at=started_at,
+                    ended_at=ended_at,
+                    details=details,
+                )
+                credit = await s.scalar(
+                    select(Account.credit_minor).where(Account.id == account.id)
+                )
+        except IntegrityError as exc:
+            raise Refusal(RefusalReason.INVALID_REQUEST, 409, {"duplicate": "event_id"}) from exc
+        return {
+            "event_id": event_id,
+            "compensation": decision is not None and decision.outcome,
+            "credit_minor": int(credit or 0),
+        }
 
     # ---- meter readings -----------------------------------------------------------------
 

@@ -255,6 +255,46 @@ class RuleAnswers:
         summary = Text("topic.compensation.total", {"amount": Money(total, self.profile.currency)})
         return Decision(True, (*reasons, summary))
 
+    async def record_event(
+        self,
+        s: AsyncSession,
+        account: Account,
+        *,
+        event_id: str,
+        kind: str,
+        started_at: datetime,
+        ended_at: datetime | None,
+        details: dict[str, Any],
+    ) -> Decision | None:
+        """Store a service event and credit whatever compensation it earns right away (the
+        compensation is automatic: nobody has to claim it). A disconnection for non-payment
+        is checked against the protected times and cases when it is recorded."""
+        if kind == "disconnection" and details.get("for_non_payment"):
+            protection = self.settings.protected_disconnection
+            if protection is not None:
+                facts = await self._facts(s, account)
+                allowed = disconnection_allowed(
+                    _aware(started_at),
+                    special_needs=facts.special_needs_dependant,
+                    s=protection,
+                    timezone=self.profile.timezone,
+                )
+                details = {**details, "prohibited": not allowed.outcome}
+        s.add(
+            ServiceEvent(
+                event_id=event_id,
+                account_id=account.id,
+                kind=kind,
+                started_at=started_at,
+                ended_at=ended_at,
+                details=details,
+            )
+        )
+        await s.flush()
+        if self.settings.compensation is None:
+            return None
+        return await self._compensation(s, account)
+
     async def _disconnection(self, s: AsyncSession, account: Account) -> Decision:
         settings = self.settings.protected_disconnection
         if settings is None:
