@@ -6,6 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from chat import routes as chat_routes
+from chat.rasa_client import RasaClient
+from chat.service import ChatService
 from ivr import routes as ivr_routes
 from ivr.calls import IvrService
 from ivr.voice import TwimlBuilder
@@ -38,6 +41,8 @@ async def index(request: web.Request) -> web.Response:
             "POST /ussd/at       Africa's Talking USSD callback\n"
             "POST /ussd/hubtel   JSON USSD callback (Hubtel format)\n"
             "POST /ivr/voice     Twilio Voice: a call comes in (signed)\n"
+            "POST /chat/twilio   Twilio Messaging: WhatsApp and SMS (signed)\n"
+            "POST /chat/web      web chat: {sender, message}\n"
             "GET  /health        liveness\n"
             "GET  /metrics       Prometheus metrics\n"
         ),
@@ -74,12 +79,20 @@ def create_app(settings: Settings) -> web.Application:
         IvrService(profile, billing, store, TwimlBuilder(profile, settings.public_base_url)),
         TwilioSignatures(settings.twilio_auth_token, settings.public_base_url),
     )
+    rasa = RasaClient(settings.rasa_url)
+    chat_routes.add_routes(
+        app,
+        ChatService(profile, rasa, store),
+        TwilioSignatures(settings.twilio_auth_token, settings.public_base_url),
+        settings.public_base_url,
+    )
     app.router.add_get("/", index)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
 
     async def close_clients(_app: web.Application) -> None:
         await billing.close()
+        await rasa.close()
         await store.close()
 
     app.on_cleanup.append(close_clients)

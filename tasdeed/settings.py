@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # Network codes whose handsets cannot shape Arabic: pages are sent pre-shaped.
     ussd_reshape_networks: str = ""
 
+    # Rasa (REST channel and NLU) on an internal address, and the action server it calls.
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055/webhook"
+
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -198,6 +198,7 @@ WORST = {
     "value": "999999999",
     "consumption": "999999999",
     "kind": "الكهرباء",
+    "line": "920001100",
 }
 # Language-choice lines are bilingual on purpose, and some lines are only values.
 BILINGUAL = frozenset({"lang.prompt", "lang.arabic", "lang.english"})

@@ -1,0 +1,123 @@
+"""One chat message in, the bot's replies out: exactly once per message id."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from chat.rasa_client import RasaClient, RasaUnavailable
+from chat.receipt_image import render_receipt
+from tasdeed.flows.screens import DigitString, Text
+from tasdeed.flows.text_render import TextRenderer
+from tasdeed.i18n import translate
+from tasdeed.language import guess_language
+from tasdeed.logs import get_logger
+from tasdeed.metrics import HOP_SECONDS, HOPS, PAYMENTS
+from tasdeed.money import Money
+from tasdeed.normalise import normalise_input
+from tasdeed.profile import Profile
+from tasdeed.state_store import StateStore
+
+log = get_logger("chat")
+SEEN_TTL_S = 86_400
+IMAGE_TTL_S = 86_400
+MAX_MESSAGE_CHARS = 500
+
+
+@dataclass
+class Reply:
+    text: str
+    image_token: str | None = None
+
+
+@dataclass
+class ChatTurn:
+    replies: list[Reply] = field(default_factory=list)
+    duplicate: bool = False
+
+
+class ChatService:
+    def __init__(self, profile: Profile, rasa: RasaClient, store: StateStore):
+        self.profile = profile
+        self.rasa = rasa
+        self.store = store
+
+    @staticmethod
+    def sender_id(channel: str, address: str) -> str:
+        """Rasa sees a hash, never the phone number."""
+        return channel + ":" + hashlib.sha256(address.encode()).hexdigest()[:24]
+
+    async def handle(
+        self, *, channel: str, address: str, message_id: str, text: str, images: bool
+    ) -> ChatTurn:
+        started = time.perf_counter()
+        try:
+            seen_key = f"chat:seen:{hashlib.sha256(message_id.encode()).hexdigest()[:24]}"
+            async with self.store.lock(seen_key):
+                seen = await self.store.get(seen_key)
+                if seen is not None:
+                    HOPS.labels(channel, "duplicate").inc()
+                    return ChatTurn([Reply(**r) for r in seen["replies"]], duplicate=True)
+                turn = await self._answer(channel, address, text, images)
+                replies = [{"text": r.text, "image_token": r.image_token} for r in turn.replies]
+                await self.store.set(seen_key, {"replies": replies}, SEEN_TTL_S)
+            HOPS.labels(channel, "message").inc()
+            return turn
+        finally:
+            HOP_SECONDS.labels(channel).observe(time.perf_counter() - started)
+
+    async def _answer(self, channel: str, address: str, text: str, images: bool) -> ChatTurn:
+        language = guess_language(text) or "ar"
+        normalised = normalise_input(text, max_chars=MAX_MESSAGE_CHARS)
+        if normalised.truncated:
+            return ChatTurn([Reply(self._t("error.input_too_long", language))])
+        if not normalised.text:
+            return ChatTurn([Reply(self._t("chat.fallback", language))])
+        try:
+            answers = await self.rasa.send(self.sender_id(channel, address), normalised.text)
+        except RasaUnavailable as exc:
+            log.warning("rasa unavailable", error=str(exc))
+            return ChatTurn([Reply(self._t("error.billing_unavailable", language))])
+        turn = ChatTurn()
+        for answer in answers:
+            if answer.get("text"):
+                turn.replies.append(Reply(str(answer["text"])))
+            receipt = (answer.get("custom") or {}).get("receipt")
+            if receipt:
+                PAYMENTS.labels(channel).inc()
+                if images:
+                    token = await self._receipt_image(receipt, language)
+                    turn.replies.append(Reply(self._t("chat.receipt_title", language), token))
+        return turn
+
+    def _t(self, key: str, language: str) -> str:
+        return translate(key, language, self.profile.dialect)
+
+    async def _receipt_image(self, receipt: dict[str, Any], language: str) -> str:
+        renderer = TextRenderer(self.profile, language)
+        amount = Money(int(receipt["amount_minor"]), str(receipt["currency"]))
+        lines = [
+            self.profile.utility_name_ar if language == "ar" else self.profile.utility_name_en,
+            renderer.text(Text("chat.receipt_title")),
+            *renderer.text(
+                Text(
+                    "receipt.summary", {"amount": amount, "receipt": DigitString(receipt["number"])}
+                )
+            ).split("\n"),
+            str(receipt["payee"]),
+            str(receipt["paid_at"])[:16].replace("T", " "),
+        ]
+        png = render_receipt(lines, rtl=language == "ar")
+        token = secrets.token_urlsafe(16)
+        await self.store.set(
+            f"chat:image:{token}", {"png": base64.b64encode(png).decode()}, IMAGE_TTL_S
+        )
+        return token
+
+    async def image(self, token: str) -> bytes | None:
+        stored = await self.store.get(f"chat:image:{token}")
+        return base64.b64decode(stored["png"]) if stored else None
