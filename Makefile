@@ -28,6 +28,11 @@ rasa-env: $(RASA_STAMP)
 services:
 	scripts/ensure-services.sh
 
+# Debian's chromium (and fonts with Arabic glyphs) for the simulator page tests.
+.PHONY: browser
+browser:
+	scripts/ensure-browser.sh
+
 # Training data, normalised by the core's normaliser exactly as live messages are.
 nlu: setup
 	$(PY) scripts/build_nlu.py
@@ -55,7 +60,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-test: setup services lint typecheck model
+test: setup services browser lint typecheck model
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory nlu-report
 

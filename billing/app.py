@@ -194,6 +194,33 @@ async def submit_reading(request: web.Request) -> web.Response:
     return _json(result, status=201)
 
 
+# ---- operator views (read-only; used by the gateway's simulator operator page) ----------
+
+OPERATOR_MAX_ROWS = 100
+
+
+def _limit(request: web.Request) -> int:
+    text = request.query.get("limit", "20")
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= OPERATOR_MAX_ROWS:
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "limit"})
+    return int(text)
+
+
+async def operator_payments(request: web.Request) -> web.Response:
+    return _json({"payments": await request.app[LEDGER].recent_payments(_limit(request))})
+
+
+async def operator_complaints(request: web.Request) -> web.Response:
+    return _json({"complaints": await request.app[LEDGER].recent_complaints(_limit(request))})
+
+
+async def operator_demo_codes(request: web.Request) -> web.Response:
+    demos = await request.app[LEDGER].demo_codes()
+    if demos is None:
+        raise Refusal(RefusalReason.INVALID_REQUEST, 404, {"detail": "not a demo ledger"})
+    return _json({"demo_codes": demos})
+
+
 def create_app(ledger: Ledger) -> web.Application:
     app = web.Application(middlewares=[refusals], client_max_size=MAX_BODY_BYTES)
     app[LEDGER] = ledger
@@ -208,4 +235,7 @@ def create_app(ledger: Ledger) -> web.Application:
     app.router.add_post("/v1/readings", submit_reading)
     app.router.add_post("/v1/rules/{topic}", rule_answer)
     app.router.add_post("/v1/events", record_event)
+    app.router.add_get("/v1/operator/payments", operator_payments)
+    app.router.add_get("/v1/operator/complaints", operator_complaints)
+    app.router.add_get("/v1/operator/demo-codes", operator_demo_codes)
     return app

@@ -32,6 +32,7 @@ from billing.models import (
     Bill,
     Complaint,
     InstallmentPlan,
+    Meta,
     MeterReading,
     OutboxMessage,
     Payment,
@@ -607,6 +608,81 @@ class Ledger:
                 "paid_minor": int(paid or 0),
                 "allocated_minor": int(allocated or 0),
             }
+
+    # ---- operator views (read-only) -----------------------------------------------------
+    # What the simulator's operator view shows. Payees are masked as on every channel; no
+    # phone numbers, account numbers or payment codes leave through these two.
+
+    async def recent_payments(self, limit: int = 20) -> list[dict[str, Any]]:
+        async with self.sessions() as s, s.begin():
+            rows = await s.execute(
+                select(Payment, Account.payee_name)
+                .join(Account, Account.id == Payment.account_id)
+                .order_by(Payment.paid_at.desc(), Payment.id.desc())
+                .limit(limit)
+            )
+            return [
+                {
+                    "receipt_number": payment.receipt_number,
+                    "payee_masked": mask_name(payee_name),
+                    "amount_minor": payment.amount_minor,
+                    "currency": self.profile.currency,
+                    "channel": payment.channel,
+                    "paid_at": iso(payment.paid_at),
+                }
+                for payment, payee_name in rows
+            ]
+
+    async def recent_complaints(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Newest first, each with its SLA clock on the ledger's own notion of now (the one
+        `sla_due_at` was computed from): seconds left, negative once overdue."""
+        now = self.clock()
+        async with self.sessions() as s, s.begin():
+            rows = await s.execute(
+                select(Complaint, Account.payee_name)
+                .join(Account, Account.id == Complaint.account_id)
+                .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+                .limit(limit)
+            )
+            return [
+                {
+                    **self._complaint_view(complaint),
+                    "channel": complaint.channel,
+                    "payee_masked": mask_name(payee_name),
+                    "sla_seconds_left": None
+                    if complaint.status == "resolved"
+                    else int((complaint.sla_due_at - now).total_seconds()),
+                }
+                for complaint, payee_name in rows
+            ]
+
+    async def demo_codes(self, count: int = 4) -> list[dict[str, Any]] | None:
+        """The first demo accounts (the seeded scenarios) with what they owe now, for the
+        simulator page. Codes are returned in full, so only a ledger the demo seed filled
+        answers (None otherwise): a real utility's ledger never lists its codes."""
+        async with self.sessions() as s, s.begin():
+            if await s.scalar(select(Meta).where(Meta.key == "profile")) is None:
+                return None
+            rows = await s.execute(
+                select(Account, PaymentCode.code)
+                .join(PaymentCode, PaymentCode.account_id == Account.id)
+                .order_by(Account.id)
+                .limit(count)
+            )
+            demos = []
+            for account, code in rows:
+                bills = await self._open_bills(s, account.id)
+                demos.append(
+                    {
+                        "code": code,
+                        "payee_masked": mask_name(account.payee_name),
+                        "area": account.area,
+                        "unpaid_bills": len(bills),
+                        "amount_due_minor": sum(b.amount_minor - b.paid_minor for b in bills),
+                        "currency": self.profile.currency,
+                    }
+                )
+            return demos
 
 
 def today(clock: Clock) -> date:

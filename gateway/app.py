@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from chat import routes as chat_routes
 from chat.rasa_client import RasaClient
 from chat.service import ChatService
+from gateway import simulator
 from ivr import routes as ivr_routes
 from ivr.calls import IvrService
 from ivr.voice import TwimlBuilder
@@ -86,7 +87,10 @@ def create_app(settings: Settings) -> web.Application:
         TwilioSignatures(settings.twilio_auth_token, settings.public_base_url),
         settings.public_base_url,
     )
-    app.router.add_get("/", index)
+    # The simulator page answers at / when it is enabled; otherwise the plain list below.
+    simulator.add_routes(app, settings, profile, billing)
+    if not settings.simulator_enabled:
+        app.router.add_get("/", index)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
 

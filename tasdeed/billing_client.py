@@ -303,6 +303,30 @@ class BillingClient:
             consumption=int(data["consumption"]),
         )
 
+    # ---- operator views (read-only: the simulator's operator page and demo codes) -------
+
+    async def recent_payments(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Newest payments: receipt number, masked payee, amount, channel, time."""
+        data = await self._call("GET", f"/v1/operator/payments?limit={int(limit)}")
+        return self._rows(data, "payments")
+
+    async def recent_complaints(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Newest complaints with their SLA clocks (`sla_seconds_left`, negative: overdue)."""
+        data = await self._call("GET", f"/v1/operator/complaints?limit={int(limit)}")
+        return self._rows(data, "complaints")
+
+    async def demo_codes(self) -> list[dict[str, Any]]:
+        """The demo ledger's scenario accounts: code, masked payee, what is due now. A ledger
+        that was not filled by the demo seed refuses (BillingRefused)."""
+        return self._rows(await self._call("GET", "/v1/operator/demo-codes"), "demo_codes")
+
+    @staticmethod
+    def _rows(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        rows = data.get(key)
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise BillingUnavailable(f"backend answered without a list of {key}")
+        return rows
+
 
 def _receipt(data: dict[str, Any]) -> Receipt:
     return Receipt(

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
+    # The browser simulator and operator view (gateway/simulator.py). Its IVR relay signs any
+    # /ivr/* request with TWILIO_AUTH_TOKEN for whoever asks: false in production.
+    simulator_enabled: bool = True
 
     # USSD: a gateway session lives about 180 s; a dropped payment can be resumed for 300 s.
     ussd_session_ttl_s: int = 180
