@@ -30,3 +30,18 @@ async def take_code(
 
 def masked(code: str) -> str:
     return mask_code(code)
+
+
+class CodeSlotValidation:
+    """Mixed into a form's validator: its `payment_code` slot takes a locally checked code
+    and holds it masked (a plain mixin, not an Action, so rasa-sdk does not register it)."""
+
+    async def validate_payment_code(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> dict[str, Any]:
+        code = await take_code(slot_value, dispatcher, tracker)
+        return {"payment_code": masked(code) if code else None}

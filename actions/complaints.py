@@ -10,7 +10,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.codes import masked, take_code
+from actions.codes import CodeSlotValidation
 from actions.context import CHANNEL, billing, conversation, conversation_key, remember, say
 from actions.payment import refusal_text
 from tasdeed.billing_client import BillingRefused, BillingUnavailable
@@ -32,19 +32,9 @@ class ActionAskComplaintDescription(Action):
         return []
 
 
-class ValidateComplaintForm(FormValidationAction):
+class ValidateComplaintForm(CodeSlotValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_complaint_form"
-
-    async def validate_payment_code(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
-    ) -> dict[str, Any]:
-        code = await take_code(slot_value, dispatcher, tracker)
-        return {"payment_code": masked(code) if code else None}
 
     async def validate_complaint_description(
         self,

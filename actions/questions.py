@@ -8,7 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.codes import masked, take_code
+from actions.codes import CodeSlotValidation
 from actions.context import billing, conversation, profile, remember, say
 from actions.payment import refusal_text
 from tasdeed.billing_client import BillingRefused, BillingUnavailable
@@ -17,19 +17,9 @@ from tasdeed.flows.screens import Months, Text
 RULE_TOPICS = {"incentive": "incentive", "compensation": "compensation"}
 
 
-class ValidateCodeForm(FormValidationAction):
+class ValidateCodeForm(CodeSlotValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_code_form"
-
-    async def validate_payment_code(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
-    ) -> dict[str, Any]:
-        code = await take_code(slot_value, dispatcher, tracker)
-        return {"payment_code": masked(code) if code else None}
 
 
 class ActionAnswerWithCode(Action):
