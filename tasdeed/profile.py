@@ -64,6 +64,18 @@ class VoiceSettings(_Frozen):
     say_language_en: str = "en-US"
 
 
+class NoticeSettings(_Frozen):
+    """Outbound messages (tasdeed.notices): who sends them and when bulk ones may go out."""
+
+    # Bulk notices (bills, reminders, warnings) wait outside these local hours; receipts and
+    # complaint updates answer something the person just did and go at once.
+    quiet_start: str = Field(default="21:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    quiet_end: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    reminder_days_before: int = Field(default=3, ge=1, le=30)
+    sms_sender: str  # alphanumeric sender ID or number the utility sends SMS from
+    whatsapp_number: str  # E.164 digits without "+", for wa.me links and the WhatsApp sender
+
+
 class Profile(_Frozen):
     id: str
     country: str
@@ -82,6 +94,7 @@ class Profile(_Frozen):
     payment_code: PaymentCodeFormat
     payments: PaymentSettings
     voice: VoiceSettings
+    notices: NoticeSettings
     complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     installments: InstallmentSettings = Field(default_factory=InstallmentSettings)
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     twilio_auth_token: str = "local-dev-auth-token"
     public_base_url: str = "http://localhost:8080"
 
+    # Twilio's REST API origin for outbound messages; the local stand-in (twilio_standin) in
+    # `make run` and tests. Empty: Twilio itself (https://api.twilio.com).
+    twilio_api_base: str = "http://127.0.0.1:8099"
+    twilio_standin_host: str = "127.0.0.1"
+    twilio_standin_port: int = 8099
+
+    # Outbound notices (messaging/): provider rate limit shared by all workers, retries, and
+    # how long a claimed message may stay "sending" before another worker reconciles it.
+    notices_rate_per_s: float = 100.0
+    notices_max_attempts: int = 5
+    notices_send_timeout_s: float = 10.0
+    notices_stale_after_s: int = 30
+    notices_workers: int = 4
+
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
     # The browser simulator and operator view (gateway/simulator.py). Its IVR relay signs any

@@ -1,0 +1,26 @@
+"""Opt-out and opt-in keywords for SMS and WhatsApp: a message that is only the keyword.
+
+Only the unambiguous words: "cancel" and "إلغاء" already mean "cancel this payment" inside a
+conversation, so they are not opt-out words here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from tasdeed.normalise import normalise_input
+
+ConsentChange = Literal["opt_out", "opt_in"]
+
+# Written as normalise_input leaves them (hamza on alef dropped, ة → ه).
+_OPT_OUT = frozenset({"stop", "stopall", "unsubscribe", "ايقاف", "اوقف", "وقف", "ايقاف الرسائل"})
+_OPT_IN = frozenset({"start", "unstop", "subscribe", "اشتراك", "اشترك", "تفعيل", "تفعيل الرسائل"})
+
+
+def consent_keyword(text: str) -> ConsentChange | None:
+    words = normalise_input(text).text.casefold().strip(" .!؟?")
+    if words in _OPT_OUT:
+        return "opt_out"
+    if words in _OPT_IN:
+        return "opt_in"
+    return None
