@@ -68,6 +68,7 @@ bench: setup services model
 	$(PY) bench/bench_contract.py
 	$(PY) bench/bench_ussd.py
 	$(PY) bench/bench_ivr.py
+	$(PY) bench/bench_notices.py
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var/*.db var/models var/nlu

@@ -16,12 +16,16 @@ from typing import Any
 from aiohttp import web
 
 from billing.ledger import Ledger, Refusal
+from billing.notices import DEFAULT_STALE_AFTER_S, NoticeOutbox
 from tasdeed.contract import RefusalReason
 from tasdeed.logs import get_logger
 
 log = get_logger("billing.http")
 LEDGER = web.AppKey("ledger", Ledger)
+NOTICES = web.AppKey("notices", NoticeOutbox)
 MAX_BODY_BYTES = 16 * 1024
+# The relay marks thousands of messages per call (about 50 bytes each).
+BULK_BODY_BYTES = 2 * 1024 * 1024
 # Arabic stays readable in the JSON (names, areas), not \u escapes.
 _dumps = functools.partial(json.dumps, ensure_ascii=False)
 
@@ -46,7 +50,9 @@ async def refusals(request: web.Request, handler: Handler) -> web.StreamResponse
         return _refusal_response(refusal)
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def _body(request: web.Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    if max_bytes != MAX_BODY_BYTES:
+        request = request.clone(client_max_size=max_bytes)
     try:
         data = json.loads(await request.read() or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -134,6 +140,14 @@ async def complaint_status(request: web.Request) -> web.Response:
     return _json(await request.app[LEDGER].complaint(request.match_info["ticket"]))
 
 
+async def set_complaint_status(request: web.Request) -> web.Response:
+    data = await _body(request)
+    result = await request.app[LEDGER].set_complaint_status(
+        request.match_info["ticket"], _str(data, "status", required=True) or ""
+    )
+    return _json(result)
+
+
 async def request_installments(request: web.Request) -> web.Response:
     data = await _body(request)
     plan, replayed = await request.app[LEDGER].request_installments(
@@ -194,6 +208,145 @@ async def submit_reading(request: web.Request) -> web.Response:
     return _json(result, status=201)
 
 
+# ---- outbound notices (billing/notices.py): campaigns, the relay and the workers ---------
+
+
+def _bool(data: dict[str, Any], key: str, *, default: bool | None = None) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": key})
+    return value
+
+
+def _query_int(request: web.Request, key: str, default: int) -> int:
+    text = request.query.get(key)
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit() or len(text) > 12:
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": key})
+    return int(text)
+
+
+def _objects(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": key})
+    return value
+
+
+def _outbox_id(request: web.Request) -> int:
+    return int(request.match_info["id"])  # the route only matches digits
+
+
+async def issue_bill_cycle(request: web.Request) -> web.Response:
+    data = await _body(request)
+    cycle = _str(data, "cycle")
+    if cycle is None:
+        raise Refusal(RefusalReason.INVALID_REQUEST, 400, {"field": "cycle"})
+    return _json(await request.app[NOTICES].issue_bill_cycle(cycle))
+
+
+async def sweep_notices(request: web.Request) -> web.Response:
+    data = await _body(request)
+    return _json(await request.app[NOTICES].sweep(_moment(data, "now", required=False)))
+
+
+async def pending_notices(request: web.Request) -> web.Response:
+    result = await request.app[NOTICES].pending(
+        _query_int(request, "after", 0),
+        _query_int(request, "limit", 1000),
+        request.query.get("campaign") or None,
+    )
+    return _json(result)
+
+
+async def mark_queued(request: web.Request) -> web.Response:
+    data = await _body(request, BULK_BODY_BYTES)
+    queued = []
+    for item in _objects(data, "items"):
+        outbox_id, segments = _int(item, "id"), _int(item, "segments")
+        channel = _str(item, "channel", required=True) or ""
+        if outbox_id is None:
+            raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"missing": "id"})
+        queued.append((outbox_id, channel, segments))
+    suppressed = []
+    for item in _objects(data, "suppressed"):
+        outbox_id = _int(item, "id")
+        if outbox_id is None:
+            raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"missing": "id"})
+        suppressed.append((outbox_id, _str(item, "reason", required=True) or ""))
+    return _json(await request.app[NOTICES].mark_queued(queued, suppressed))
+
+
+async def claim_notice(request: web.Request) -> web.Response:
+    data = await _body(request)
+    stale_after = _int(data, "stale_after_s")
+    result = await request.app[NOTICES].claim(
+        _outbox_id(request),
+        worker=_str(data, "worker", required=True) or "",
+        stale_after_s=DEFAULT_STALE_AFTER_S if stale_after is None else stale_after,
+        claim_token=_str(data, "claim_token"),
+    )
+    return _json(result)
+
+
+async def notice_sent(request: web.Request) -> web.Response:
+    data = await _body(request)
+    result = await request.app[NOTICES].sent(
+        _outbox_id(request),
+        _str(data, "provider_sid", required=True) or "",
+        _str(data, "status") or "queued",
+    )
+    return _json(result)
+
+
+async def notice_failed(request: web.Request) -> web.Response:
+    data = await _body(request)
+    result = await request.app[NOTICES].failed(
+        _outbox_id(request),
+        _str(data, "error_code", required=True) or "",
+        release=_bool(data, "release", default=False),
+        attempt=_int(data, "attempt"),
+    )
+    return _json(result)
+
+
+async def notice_status(request: web.Request) -> web.Response:
+    data = await _body(request)
+    result = await request.app[NOTICES].provider_status(
+        _str(data, "provider_sid", required=True) or "",
+        _str(data, "status", required=True) or "",
+        _str(data, "error_code") or None,
+    )
+    return _json(result)
+
+
+async def notice_counts(request: web.Request) -> web.Response:
+    return _json(await request.app[NOTICES].counts(request.query.get("campaign") or None))
+
+
+async def requeue_stale_notices(request: web.Request) -> web.Response:
+    older_than = _int(await _body(request), "older_than_s")
+    if older_than is None or older_than < 0:
+        return _json({"error": "invalid_request", "field": "older_than_s"}, 422)
+    return _json(await request.app[NOTICES].requeue_stale(older_than))
+
+
+async def notice_counts_by_campaign(request: web.Request) -> web.Response:
+    return _json({"campaigns": await request.app[NOTICES].counts_by_campaign()})
+
+
+async def set_contact_preference(request: web.Request) -> web.Response:
+    data = await _body(request)
+    result = await request.app[NOTICES].set_contact_preference(
+        _str(data, "phone", required=True) or "",
+        _str(data, "channel", required=True) or "",
+        opted_in=_bool(data, "opted_in"),
+        source=_str(data, "source") or "api",
+    )
+    return _json(result)
+
+
 # ---- operator views (read-only; used by the gateway's simulator operator page) ----------
 
 OPERATOR_MAX_ROWS = 100
@@ -221,9 +374,10 @@ async def operator_demo_codes(request: web.Request) -> web.Response:
     return _json({"demo_codes": demos})
 
 
-def create_app(ledger: Ledger) -> web.Application:
+def create_app(ledger: Ledger, notices: NoticeOutbox | None = None) -> web.Application:
     app = web.Application(middlewares=[refusals], client_max_size=MAX_BODY_BYTES)
     app[LEDGER] = ledger
+    app[NOTICES] = notices or NoticeOutbox(ledger.sessions, ledger.profile, ledger.clock)
     app.router.add_get("/health", health)
     app.router.add_post("/v1/balance", balance)
     app.router.add_post("/v1/quotes", create_quote)
@@ -231,10 +385,23 @@ def create_app(ledger: Ledger) -> web.Application:
     app.router.add_get("/v1/payments/{key}", payment_status)
     app.router.add_post("/v1/complaints", file_complaint)
     app.router.add_get("/v1/complaints/{ticket}", complaint_status)
+    app.router.add_post("/v1/complaints/{ticket}/status", set_complaint_status)
     app.router.add_post("/v1/installment-plans", request_installments)
     app.router.add_post("/v1/readings", submit_reading)
     app.router.add_post("/v1/rules/{topic}", rule_answer)
     app.router.add_post("/v1/events", record_event)
+    app.router.add_post("/v1/notices/bill-cycle", issue_bill_cycle)
+    app.router.add_post("/v1/notices/sweep", sweep_notices)
+    app.router.add_get("/v1/outbox/pending", pending_notices)
+    app.router.add_post("/v1/outbox/queued", mark_queued)
+    app.router.add_post("/v1/outbox/status", notice_status)
+    app.router.add_get("/v1/outbox/counts", notice_counts)
+    app.router.add_get("/v1/outbox/campaigns", notice_counts_by_campaign)
+    app.router.add_post("/v1/outbox/requeue", requeue_stale_notices)
+    app.router.add_post(r"/v1/outbox/{id:[0-9]{1,12}}/claim", claim_notice)
+    app.router.add_post(r"/v1/outbox/{id:[0-9]{1,12}}/sent", notice_sent)
+    app.router.add_post(r"/v1/outbox/{id:[0-9]{1,12}}/failed", notice_failed)
+    app.router.add_post("/v1/contact-preferences", set_contact_preference)
     app.router.add_get("/v1/operator/payments", operator_payments)
     app.router.add_get("/v1/operator/complaints", operator_complaints)
     app.router.add_get("/v1/operator/demo-codes", operator_demo_codes)

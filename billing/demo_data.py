@@ -4,7 +4,9 @@ The same seed gives the same accounts, codes and amounts on every machine, so th
 list demo e-payment codes. The first four accounts are fixed scenarios:
   1. one unpaid bill          2. arrears of three bills (prepaid-meter warning in Egypt)
   3. everything paid           4. one unpaid bill, English as the account's language
-The rest are random but believable (most paid, some in arrears).
+The rest are random but believable (most paid, some in arrears). Every account has an SMS
+number (opted in by default); the first one has also opted in to WhatsApp, so the demo shows
+notices on both channels.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import select
 
 from billing.db import SessionFactory
 from billing.demo_rules import seed_rule_data
-from billing.models import Account, Bill, Meta, Meter, PaymentCode
+from billing.models import Account, Bill, ContactPreference, Meta, Meter, PaymentCode
 from tasdeed.codes import damm_check_digit
 from tasdeed.money import currency_exponent
 from tasdeed.profile import Profile
@@ -150,6 +152,16 @@ async def seed_demo_data(
             await s.flush()
             created.append(account)
             s.add(PaymentCode(code=demo.code, account_id=account.id))
+            if len(created) == 1:
+                s.add(
+                    ContactPreference(
+                        account_id=account.id,
+                        channel="whatsapp",
+                        opted_in=True,
+                        source="demo",
+                        updated_at=now,
+                    )
+                )
             s.add(
                 Meter(
                     account_id=account.id,

@@ -8,6 +8,9 @@ The payment contract (DESIGN.md, "The one rule"):
   quote saw, so two confirms racing for one account serialise and the loser is refused,
   (4) spreads the amount over unpaid bills (rest to credit), (5) writes the payment under
   unique constraints on quote and key, and the receipt message to the outbox.
+- Events that a person should hear about (a receipt, a complaint filed or moved on, a
+  compensation credited) write their notice into the outbox in the event's own transaction,
+  under a dedupe key (billing/outbox.py); sending them is billing/notices.py's business.
 - A bill already paid in the profile's window is paid again only on a quote made with an
   explicit `override`.
 """
@@ -34,18 +37,21 @@ from billing.models import (
     InstallmentPlan,
     Meta,
     MeterReading,
-    OutboxMessage,
     Payment,
     PaymentAllocation,
     PaymentCode,
     Quote,
 )
+from billing.outbox import COMPLAINTS, RECEIPTS, add_notice
 from billing.rule_answers import RuleAnswers, RuleNotOffered
 from tasdeed.codes import check_payment_code
 from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, RefusalReason
 from tasdeed.profile import Profile
 
 Clock = Callable[[], datetime]
+# What an operator can move a complaint to (it is filed "open"); the last two end its SLA clock.
+COMPLAINT_STATUSES = ("in_progress", "resolved", "closed")
+COMPLAINT_DONE = ("resolved", "closed")
 SERVICE_EVENT_KINDS = frozenset(
     {
         "reconnection",
@@ -314,13 +320,14 @@ class Ledger:
         account = await s.get(Account, quote.account_id)
         assert account is not None
         receipt = await self._receipt(s, payment, account)
-        s.add(
-            OutboxMessage(
-                kind="payment_receipt",
-                account_id=account.id,
-                payload={**receipt, "language": account.language},
-                created_at=now,
-            )
+        await add_notice(
+            s,
+            kind="payment_receipt",
+            account_id=account.id,
+            payload={**receipt, "language": account.language},
+            dedupe_key=f"receipt:{payment.receipt_number}",
+            campaign=RECEIPTS,
+            created_at=now,
         )
         return receipt, False
 
@@ -409,6 +416,19 @@ class Ledger:
                     )
                     s.add(complaint)
                     await s.flush()
+                    await add_notice(
+                        s,
+                        kind="complaint_update",
+                        account_id=account.id,
+                        payload={
+                            "ticket_number": complaint.ticket_number,
+                            "status": "open",
+                            "category": category,
+                        },
+                        dedupe_key=f"complaint:{complaint.ticket_number}:open",
+                        campaign=COMPLAINTS,
+                        created_at=now,
+                    )
                     return self._complaint_view(complaint), False
             except IntegrityError:
                 continue  # a ticket-number collision or a concurrent twin: look again
@@ -423,6 +443,40 @@ class Ledger:
                 raise Refusal(RefusalReason.COMPLAINT_UNKNOWN, 404)
             return self._complaint_view(complaint)
 
+    async def set_complaint_status(self, ticket_number: str, status: str) -> dict[str, Any]:
+        """An operator moves a complaint on; the person hears of each status once (the
+        notice's dedupe key is ticket + status). Setting the status it has changes nothing."""
+        if status not in COMPLAINT_STATUSES:
+            raise Refusal(
+                RefusalReason.INVALID_REQUEST,
+                422,
+                {"field": "status", "allowed": list(COMPLAINT_STATUSES)},
+            )
+        now = self.clock()
+        async with self.sessions() as s, s.begin():
+            complaint = await s.scalar(
+                select(Complaint).where(Complaint.ticket_number == ticket_number.strip())
+            )
+            if complaint is None:
+                raise Refusal(RefusalReason.COMPLAINT_UNKNOWN, 404)
+            changed = complaint.status != status
+            if changed:
+                complaint.status = status
+                if status in COMPLAINT_DONE:
+                    complaint.resolved_at = complaint.resolved_at or now
+                else:
+                    complaint.resolved_at = None  # reopened
+                await add_notice(
+                    s,
+                    kind="complaint_update",
+                    account_id=complaint.account_id,
+                    payload={"ticket_number": complaint.ticket_number, "status": status},
+                    dedupe_key=f"complaint:{complaint.ticket_number}:{status}",
+                    campaign=COMPLAINTS,
+                    created_at=now,
+                )
+            return {**self._complaint_view(complaint), "changed": changed}
+
     def _complaint_view(self, complaint: Complaint) -> dict[str, Any]:
         return {
             "ticket_number": complaint.ticket_number,
@@ -430,7 +484,8 @@ class Ledger:
             "status": complaint.status,
             "created_at": iso(complaint.created_at),
             "sla_due_at": iso(complaint.sla_due_at),
-            "sla_breached": complaint.status != "resolved" and self.clock() > complaint.sla_due_at,
+            "sla_breached": complaint.status not in COMPLAINT_DONE
+            and self.clock() > complaint.sla_due_at,
         }
 
     async def request_installments(
@@ -650,7 +705,7 @@ class Ledger:
                     "channel": complaint.channel,
                     "payee_masked": mask_name(payee_name),
                     "sla_seconds_left": None
-                    if complaint.status == "resolved"
+                    if complaint.status in COMPLAINT_DONE
                     else int((complaint.sla_due_at - now).total_seconds()),
                 }
                 for complaint, payee_name in rows

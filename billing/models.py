@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -44,7 +45,9 @@ class Account(Base):
     payee_name: Mapped[str] = mapped_column(String(200))  # returned only masked
     area: Mapped[str] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(40), default="private_housing")
-    phone: Mapped[str | None] = mapped_column(String(20))
+    # E.164 ("+20…"); one number may serve several accounts. Indexed: an opt-out arrives by
+    # phone number and applies to every account registered with it.
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
     language: Mapped[str] = mapped_column(String(5), default="ar")
     ledger_version: Mapped[int] = mapped_column(Integer, default=0)
     credit_minor: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -69,7 +72,12 @@ class PaymentCode(Base):
 
 class Bill(Base):
     __tablename__ = "bills"
-    __table_args__ = (UniqueConstraint("account_id", "month"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "month"),
+        # Bill-day notices select one month; the reminder sweep selects a range of due dates.
+        Index("ix_bills_month", "month"),
+        Index("ix_bills_due_date", "due_date"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
@@ -151,15 +159,55 @@ class InstallmentPlan(Base):
 
 
 class OutboxMessage(Base):
-    """Messages to send (receipts, notices), written in the same transaction as the event."""
+    """Messages to send (receipts, notices), written in the same transaction as the event.
+
+    `dedupe_key` makes every writer idempotent (a replayed event, a campaign run twice); the
+    state machine (billing/notices.py) is driven by the relay and the workers over HTTP:
+    new → queued → sending → sent → delivered → read, or suppressed / failed / undelivered.
+    """
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+        UniqueConstraint("provider_sid", name="uq_outbox_provider_sid"),
+        # The relay pages through new rows in id order, over all campaigns or one; the
+        # second also counts a campaign's rows by state from the index alone.
+        Index("ix_outbox_state_id", "state", "id"),
+        Index("ix_outbox_campaign_state_id", "campaign", "state", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     payload: Mapped[dict[str, object]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    campaign: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
+    channel: Mapped[str | None] = mapped_column(String(10))  # sms | whatsapp, when queued
+    segments: Mapped[int | None] = mapped_column(Integer)
+    provider_sid: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The claim call that holds a `sending` row (a token the client makes per call and keeps
+    # across its own retries), so a claim whose answer was lost is answered again, not "busy".
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(10))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id", name="fk_outbox_bill_id"))
+
+
+class ContactPreference(Base):
+    """A person's choice per channel, for every account registered with their number. No row
+    is the default: SMS opted in (the number the utility bills to), WhatsApp opted out (it
+    needs an explicit opt-in)."""
+
+    __tablename__ = "contact_preferences"
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)  # sms | whatsapp
+    opted_in: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(30))  # sms_keyword, whatsapp_keyword, agent…
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AccountFacts(Base):

@@ -26,6 +26,7 @@ from billing.models import (
     MeterReading,
     ServiceEvent,
 )
+from billing.outbox import CREDITS, add_notice
 from tasdeed.flows.screens import Text, text_to_json
 from tasdeed.money import Money
 from tasdeed.profile import Profile
@@ -230,15 +231,27 @@ class RuleAnswers:
                 continue
             try:
                 async with s.begin_nested():
-                    s.add(
-                        Credit(
-                            credit_key=key,
-                            account_id=account.id,
-                            standard=compensation.standard,
-                            amount_minor=compensation.amount.minor,
-                            explanation=[text_to_json(r) for r in compensation.reasons],
-                            created_at=self.clock(),
-                        )
+                    credit = Credit(
+                        credit_key=key,
+                        account_id=account.id,
+                        standard=compensation.standard,
+                        amount_minor=compensation.amount.minor,
+                        explanation=[text_to_json(r) for r in compensation.reasons],
+                        created_at=self.clock(),
+                    )
+                    s.add(credit)
+                    await s.flush()  # the credit's id names its notice
+                    await add_notice(
+                        s,
+                        kind="compensation_credited",
+                        account_id=account.id,
+                        payload={
+                            "amount_minor": compensation.amount.minor,
+                            "standard": compensation.standard,
+                        },
+                        dedupe_key=f"credit:{credit.id}",
+                        campaign=CREDITS,
+                        created_at=self.clock(),
                     )
             except IntegrityError:
                 continue  # credited by a concurrent request: never twice

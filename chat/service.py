@@ -11,6 +11,7 @@ from typing import Any
 
 from chat.rasa_client import RasaClient, RasaUnavailable
 from chat.receipt_image import render_receipt
+from tasdeed.billing_client import BillingClient, BillingError, NoticeChannel
 from tasdeed.flows.screens import DigitString, Text
 from tasdeed.flows.text_render import TextRenderer
 from tasdeed.i18n import translate
@@ -19,6 +20,7 @@ from tasdeed.logs import get_logger
 from tasdeed.metrics import HOP_SECONDS, HOPS, PAYMENTS
 from tasdeed.money import Money
 from tasdeed.normalise import normalise_input
+from tasdeed.notices.consent import ConsentChange, consent_keyword
 from tasdeed.profile import Profile
 from tasdeed.state_store import StateStore
 
@@ -41,10 +43,17 @@ class ChatTurn:
 
 
 class ChatService:
-    def __init__(self, profile: Profile, rasa: RasaClient, store: StateStore):
+    def __init__(
+        self,
+        profile: Profile,
+        rasa: RasaClient,
+        store: StateStore,
+        billing: BillingClient | None = None,
+    ):
         self.profile = profile
         self.rasa = rasa
         self.store = store
+        self.billing = billing  # records STOP / START for the notices (tasdeed.notices.consent)
 
     @staticmethod
     def sender_id(channel: str, address: str) -> str:
@@ -77,6 +86,9 @@ class ChatService:
             return ChatTurn([Reply(self._t("error.input_too_long", language))])
         if not normalised.text:
             return ChatTurn([Reply(self._t("chat.fallback", language))])
+        change = consent_keyword(text)
+        if change is not None and channel in ("sms", "whatsapp") and self.billing is not None:
+            return await self._change_consent(channel, address, change, language)
         try:
             answers = await self.rasa.send(self.sender_id(channel, address), normalised.text)
         except RasaUnavailable as exc:
@@ -93,6 +105,21 @@ class ChatService:
                     token = await self._receipt_image(receipt, language)
                     turn.replies.append(Reply(self._t("chat.receipt_title", language), token))
         return turn
+
+    async def _change_consent(
+        self, channel: str, address: str, change: ConsentChange, language: str
+    ) -> ChatTurn:
+        """STOP / إيقاف and START / اشتراك: for every account registered with this number."""
+        assert self.billing is not None
+        opted_in = change == "opt_in"
+        notice_channel: NoticeChannel = "whatsapp" if channel == "whatsapp" else "sms"
+        try:
+            await self.billing.set_contact_preference(
+                address, notice_channel, opted_in, source=f"{channel}_keyword"
+            )
+        except BillingError:
+            return ChatTurn([Reply(self._t("error.billing_unavailable", language))])
+        return ChatTurn([Reply(self._t(f"consent.opted_{'in' if opted_in else 'out'}", language))])
 
     def _t(self, key: str, language: str) -> str:
         return translate(key, language, self.profile.dialect)

@@ -13,6 +13,7 @@ from gateway import simulator
 from ivr import routes as ivr_routes
 from ivr.calls import IvrService
 from ivr.voice import TwimlBuilder
+from messaging import status_routes
 from tasdeed.billing_client import BillingClient, Timeouts
 from tasdeed.profile import load_profile
 from tasdeed.settings import Settings
@@ -83,10 +84,14 @@ def create_app(settings: Settings) -> web.Application:
     rasa = RasaClient(settings.rasa_url)
     chat_routes.add_routes(
         app,
-        ChatService(profile, rasa, store),
+        ChatService(profile, rasa, store, billing),
         TwilioSignatures(settings.twilio_auth_token, settings.public_base_url),
         settings.public_base_url,
     )
+    status_routes.add_routes(
+        app, billing, TwilioSignatures(settings.twilio_auth_token, settings.public_base_url)
+    )
+    app.cleanup_ctx.append(status_routes.outbox_gauge(billing))
     # The simulator page answers at / when it is enabled; otherwise the plain list below.
     simulator.add_routes(app, settings, profile, billing)
     if not settings.simulator_enabled:

@@ -3,7 +3,11 @@
 Timeouts are short and explicit (a USSD hop or a Twilio webhook has seconds, and Rasa gives
 actions five minutes, which is far too long for a person waiting). Retries happen only for
 calls that are safe to repeat: reads, quotes (they move no money) and the writes that carry
-an idempotency key (confirm, complaint, installment plan). A confirm whose answer never
+an idempotency key (confirm, complaint, installment plan). The outbound-notice calls are safe
+to repeat by design: campaigns and sweeps are deduplicated by key, every state change is
+guarded by the state it leaves (a repeat finds it done and answers the state), and a claim
+carries a token made once per call, so a claim whose answer was lost is answered again
+instead of "busy". A confirm whose answer never
 arrived raises `PaymentOutcomeUnknown`, never a plain failure: the channel must not offer to
 pay again under a new key, and can ask `payment_status(key)` later.
 """
@@ -11,10 +15,13 @@ pay again under a new key, and can ask `payment_status(key)` later.
 from __future__ import annotations
 
 import asyncio
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -67,6 +74,148 @@ class Timeouts:
 
 def _when(text: str) -> datetime:
     return datetime.fromisoformat(text.removesuffix("Z"))
+
+
+def _maybe_when(text: str | None) -> datetime | None:
+    return _when(text) if text else None
+
+
+# ---- outbound notices (the backend's billing/notices.py) -----------------------------------
+
+NoticeChannel = Literal["sms", "whatsapp"]
+ClaimVerdict = Literal["send", "reconcile", "busy", "done", "suppressed"]
+_VERDICTS: dict[str, ClaimVerdict] = {
+    "send": "send",
+    "reconcile": "reconcile",
+    "busy": "busy",
+    "done": "done",
+    "suppressed": "suppressed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BillCycleNotices:
+    cycle: str  # YYYY-MM
+    campaign: str  # "bill:YYYY-MM"
+    created: int  # rows this call wrote (0 when the cycle was already issued)
+    total: int  # rows of the campaign in all
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    now: datetime
+    created: Mapping[str, int]  # per kind: due_reminder, complaint_sla_breach, prepaid_warning
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeBill:
+    month: str  # YYYY-MM
+    amount_due_minor: int  # what is still due on that bill, in the profile's currency
+    due_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class PendingNotice:
+    id: int
+    kind: str  # tasdeed.notices.kinds.NoticeKind values
+    dedupe_key: str | None
+    campaign: str | None
+    account_id: int
+    phone: str | None  # E.164; None: suppress as "no_phone"
+    language: str
+    payment_code: str | None
+    sms_opt_in: bool
+    whatsapp_opt_in: bool
+    payload: Mapping[str, Any]
+    bill: NoticeBill | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingNotices:
+    items: tuple[PendingNotice, ...]
+    next_after: int | None  # pass as `after` for the next page; None: nothing more now
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedNotice:
+    id: int
+    channel: NoticeChannel
+    segments: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressedNotice:
+    id: int
+    reason: Literal["opted_out", "no_phone", "bad_data"]  # bad_data: cannot be rendered
+
+
+@dataclass(frozen=True, slots=True)
+class MarkedNotices:
+    queued: int  # rows moved new → queued by this call
+    suppressed: int  # rows moved new → suppressed
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeClaim:
+    """`send`: go ahead (attempt n). `reconcile`: a sender died mid-send; look the message up
+    at the provider before sending again. `busy`: another worker holds it. `done`: past
+    sending (`state` says where). `suppressed`: the person opted out since it was queued."""
+
+    decision: ClaimVerdict
+    attempt: int | None = None
+    claimed_at: datetime | None = None
+    previous_claimed_at: datetime | None = None
+    state: str | None = None
+    replayed: bool = False  # the answer to an earlier try of this same call
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeState:
+    state: str  # the row's state after the call
+    changed: bool  # False: the call had already been applied, or came too late to matter
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeCounts:
+    campaign: str | None
+    counts: Mapping[str, int]  # state → rows
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPreferenceResult:
+    accounts: int  # accounts registered with the number (0: none, not an error)
+    channel: NoticeChannel
+    opted_in: bool
+
+
+def _pending_notice(data: dict[str, Any]) -> PendingNotice:
+    bill = data.get("bill")
+    return PendingNotice(
+        id=int(data["id"]),
+        kind=str(data["kind"]),
+        dedupe_key=data.get("dedupe_key"),
+        campaign=data.get("campaign"),
+        account_id=int(data["account_id"]),
+        phone=data.get("phone"),
+        language=str(data["language"]),
+        payment_code=data.get("payment_code"),
+        sms_opt_in=bool(data["sms_opt_in"]),
+        whatsapp_opt_in=bool(data["whatsapp_opt_in"]),
+        payload=dict(data.get("payload") or {}),
+        bill=None
+        if bill is None
+        else NoticeBill(
+            month=str(bill["month"]),
+            amount_due_minor=int(bill["amount_due_minor"]),
+            due_date=date.fromisoformat(bill["due_date"]),
+        ),
+        created_at=_when(data["created_at"]),
+    )
+
+
+def _notice_state(data: dict[str, Any]) -> NoticeState:
+    return NoticeState(state=str(data["state"]), changed=bool(data["changed"]))
 
 
 def _money(data: dict[str, Any], key: str) -> Money:
@@ -301,6 +450,177 @@ class BillingClient:
             month=str(data["month"]),
             value=int(data["value"]),
             consumption=int(data["consumption"]),
+        )
+
+    async def set_complaint_status(self, ticket_number: str, status: str) -> ComplaintTicket:
+        """An operator moves a complaint to in_progress, resolved or closed (the person is
+        told once per status). Unknown ticket: BillingRefused(COMPLAINT_UNKNOWN)."""
+        data = await self._call(
+            "POST", f"/v1/complaints/{ticket_number}/status", {"status": status}
+        )
+        return _ticket(data)
+
+    # ---- outbound notices: campaigns, the relay, the workers, consent ---------------------
+
+    async def issue_bill_cycle(self, cycle: str) -> BillCycleNotices:
+        """One `bill_issued` notice per unpaid bill of the month (YYYY-MM); run it again and
+        nothing more is written."""
+        data = await self._call("POST", "/v1/notices/bill-cycle", {"cycle": cycle})
+        return BillCycleNotices(
+            cycle=str(data["cycle"]),
+            campaign=str(data["campaign"]),
+            created=int(data["created"]),
+            total=int(data["total"]),
+        )
+
+    async def sweep_notices(self, now: datetime | None = None) -> SweepResult:
+        """Due reminders, complaint SLA breaches and prepaid warnings (each written once)."""
+        body = {"now": now.isoformat()} if now is not None else {}
+        data = await self._call("POST", "/v1/notices/sweep", body)
+        return SweepResult(
+            now=_when(data["now"]),
+            created={str(kind): int(n) for kind, n in data["created"].items()},
+        )
+
+    async def pending_notices(
+        self, after: int = 0, limit: int = 1000, campaign: str | None = None
+    ) -> PendingNotices:
+        """New outbox rows after `after` (oldest first, at most `limit` ≤ 5000), with the
+        account's phone, language, payment code, channel choices and the bill."""
+        query: dict[str, str | int] = {"after": int(after), "limit": int(limit)}
+        if campaign is not None:
+            query["campaign"] = campaign
+        data = await self._call("GET", f"/v1/outbox/pending?{urlencode(query)}")
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise BillingUnavailable("backend answered without a list of items")
+        next_after = data.get("next_after")
+        return PendingNotices(
+            items=tuple(_pending_notice(item) for item in items),
+            next_after=None if next_after is None else int(next_after),
+        )
+
+    async def mark_notices_queued(
+        self,
+        items: Sequence[QueuedNotice],
+        suppressed: Sequence[SuppressedNotice] = (),
+    ) -> MarkedNotices:
+        """The relay's verdicts in one call: queued on a channel, or suppressed with a reason.
+        Only rows still `new` move, so repeating the call changes nothing."""
+        data = await self._call(
+            "POST",
+            "/v1/outbox/queued",
+            {
+                "items": [
+                    {"id": item.id, "channel": item.channel, "segments": item.segments}
+                    for item in items
+                ],
+                "suppressed": [{"id": item.id, "reason": item.reason} for item in suppressed],
+            },
+        )
+        return MarkedNotices(queued=int(data["queued"]), suppressed=int(data["suppressed"]))
+
+    async def claim_notice(
+        self, outbox_id: int, worker: str, stale_after_s: int = 30
+    ) -> NoticeClaim:
+        """May this worker send the message now (see NoticeClaim)? The claim token is made
+        here, once per call, and kept across this client's retries."""
+        data = await self._call(
+            "POST",
+            f"/v1/outbox/{int(outbox_id)}/claim",
+            {
+                "worker": worker,
+                "stale_after_s": int(stale_after_s),
+                "claim_token": secrets.token_hex(16),
+            },
+        )
+        decision = _VERDICTS.get(str(data.get("decision")))
+        if decision is None:
+            raise BillingUnavailable("backend answered an unknown claim decision")
+        return NoticeClaim(
+            decision=decision,
+            attempt=int(data["attempt"]) if data.get("attempt") is not None else None,
+            claimed_at=_maybe_when(data.get("claimed_at")),
+            previous_claimed_at=_maybe_when(data.get("previous_claimed_at")),
+            state=data.get("state"),
+            replayed=bool(data.get("replayed", False)),
+        )
+
+    async def notice_sent(
+        self, outbox_id: int, provider_sid: str, status: str = "queued"
+    ) -> NoticeState:
+        """The provider accepted the message (its SID). The same SID again is fine; another
+        SID for a message that has one: BillingRefused with details["conflict"]."""
+        data = await self._call(
+            "POST",
+            f"/v1/outbox/{int(outbox_id)}/sent",
+            {"provider_sid": provider_sid, "status": status},
+        )
+        return _notice_state(data)
+
+    async def notice_failed(
+        self, outbox_id: int, error_code: str, release: bool, attempt: int | None = None
+    ) -> NoticeState:
+        """Sending failed for good (release=False), or should be retried later (release=True:
+        back to queued). Pass the claim's `attempt` so that only that claim is ended."""
+        data = await self._call(
+            "POST",
+            f"/v1/outbox/{int(outbox_id)}/failed",
+            {"error_code": error_code, "release": release, "attempt": attempt},
+        )
+        return _notice_state(data)
+
+    async def notice_status(
+        self, provider_sid: str, status: str, error_code: str | None = None
+    ) -> NoticeState:
+        """A provider status callback; applied only if it moves the message further along
+        (sending < sent < delivered|undelivered|failed < read)."""
+        data = await self._call(
+            "POST",
+            "/v1/outbox/status",
+            {"provider_sid": provider_sid, "status": status, "error_code": error_code},
+        )
+        return _notice_state(data)
+
+    async def requeue_stale_notices(self, older_than_s: int) -> int:
+        """Rows 'queued' for longer than this go back to 'new' (a lost work queue)."""
+        data = await self._call("POST", "/v1/outbox/requeue", {"older_than_s": older_than_s})
+        return int(data["requeued"])
+
+    async def notice_counts(self, campaign: str | None = None) -> NoticeCounts:
+        path = "/v1/outbox/counts"
+        if campaign is not None:
+            path += "?" + urlencode({"campaign": campaign})
+        data = await self._call("GET", path)
+        return NoticeCounts(
+            campaign=data.get("campaign"),
+            counts={str(state): int(n) for state, n in data["counts"].items()},
+        )
+
+    async def notice_counts_by_campaign(self) -> dict[str, dict[str, int]]:
+        """Every campaign's rows by state ("none": rows from before campaigns existed)."""
+        data = await self._call("GET", "/v1/outbox/campaigns")
+        campaigns = data.get("campaigns")
+        if not isinstance(campaigns, dict):
+            raise BillingUnavailable("backend answered without campaigns")
+        return {
+            str(name): {str(state): int(n) for state, n in counts.items()}
+            for name, counts in campaigns.items()
+        }
+
+    async def set_contact_preference(
+        self, phone: str, channel: NoticeChannel, opted_in: bool, source: str
+    ) -> ContactPreferenceResult:
+        """Opt a number in or out of a channel, for every account registered with it."""
+        data = await self._call(
+            "POST",
+            "/v1/contact-preferences",
+            {"phone": phone, "channel": channel, "opted_in": opted_in, "source": source},
+        )
+        return ContactPreferenceResult(
+            accounts=int(data["accounts"]),
+            channel=data["channel"],
+            opted_in=bool(data["opted_in"]),
         )
 
     # ---- operator views (read-only: the simulator's operator page and demo codes) -------

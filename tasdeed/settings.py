@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     notices_send_timeout_s: float = 10.0
     notices_stale_after_s: int = 30
     notices_workers: int = 4
+    # "profile": bulk notices wait out the profile's quiet hours; "off": an operator's
+    # override for an urgent bulk message at night (receipts never wait either way).
+    notices_quiet_hours: Literal["profile", "off"] = "profile"
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080

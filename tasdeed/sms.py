@@ -48,17 +48,31 @@ def _gsm7_septets(text: str) -> int | None:
     return septets
 
 
-def _segments(units: int, encoding: Encoding) -> int:
+def _unit_cost(char: str, encoding: Encoding) -> int:
+    if encoding == "GSM-7":
+        return 2 if char in GSM7_EXTENSION else 1
+    return 2 if ord(char) > 0xFFFF else 1
+
+
+def _segments(text: str, units: int, encoding: Encoding) -> int:
+    """Parts of a split message; a part never splits an escape sequence (GSM-7) or a
+    surrogate pair (UCS-2), as handsets and Twilio's own counter do."""
     single, multi = _LIMITS[encoding]
     if units <= single:
         return 1
-    return -(-units // multi)
+    parts, used = 1, 0
+    for char in text:
+        cost = _unit_cost(char, encoding)
+        if used + cost > multi:
+            parts, used = parts + 1, 0
+        used += cost
+    return parts
 
 
 def count_segments(text: str) -> SegmentCount:
     """Encoding, length in that encoding's units, and the number of SMS parts."""
     septets = _gsm7_septets(text)
     if septets is not None:
-        return SegmentCount("GSM-7", septets, _segments(septets, "GSM-7"))
+        return SegmentCount("GSM-7", septets, _segments(text, septets, "GSM-7"))
     units = len(text.encode("utf-16-le")) // 2
-    return SegmentCount("UCS-2", units, _segments(units, "UCS-2"))
+    return SegmentCount("UCS-2", units, _segments(text, units, "UCS-2"))

@@ -4,82 +4,17 @@ no lost confirmed payment. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
 from tasdeed.billing_client import BillingClient, BillingRefused, PaymentOutcomeUnknown, Timeouts
 from tasdeed.contract import RefusalReason
 from tests.conftest import LedgerWorld, WorldFactory
+from tests.processes import BackendProcess
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class BackendProcess:
-    """`python -m billing serve` as its own process, on a given ledger."""
-
-    def __init__(self, world: LedgerWorld):
-        self.world = world
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self, fault_points: str = "") -> None:
-        env = {
-            **os.environ,
-            "TASDEED_PROFILE": self.world.profile.id,
-            "DATABASE_URL": self.world.database.url,
-            "BILLING_PORT": str(self.port),
-            "TASDEED_FAULT_POINTS": fault_points,
-        }
-        # Popen only forks; the waiting below is asynchronous.
-        self.process = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "billing", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        async with aiohttp.ClientSession() as session:
-            for _ in range(200):
-                try:
-                    async with session.get(self.url + "/health") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise RuntimeError("billing backend did not start")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    async def wait_dead(self) -> int:
-        assert self.process is not None
-        for _ in range(200):
-            code = self.process.poll()
-            if code is not None:
-                return code
-            await asyncio.sleep(0.05)
-        raise AssertionError("backend should have died")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.kill()
 
 
 @pytest.fixture
@@ -116,7 +51,7 @@ async def test_killed_between_quote_and_confirm(backend: BackendProcess) -> None
 
 async def test_killed_inside_confirm_before_commit(backend: BackendProcess) -> None:
     demo = backend.world.account(1)
-    await backend.start(fault_points="confirm.before_commit")
+    await backend.start(TASDEED_FAULT_POINTS="confirm.before_commit")
     async with client_for(backend) as client:
         quote = await client.quote(demo.code, channel="ivr")
         with pytest.raises(PaymentOutcomeUnknown):
@@ -140,7 +75,7 @@ async def test_killed_inside_confirm_before_commit(backend: BackendProcess) -> N
 
 async def test_killed_inside_confirm_after_commit(backend: BackendProcess) -> None:
     demo = backend.world.account(1)
-    await backend.start(fault_points="confirm.after_commit")
+    await backend.start(TASDEED_FAULT_POINTS="confirm.after_commit")
     async with client_for(backend) as client:
         quote = await client.quote(demo.code, channel="whatsapp")
         with pytest.raises(PaymentOutcomeUnknown):

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tasdeed.notices.consent import consent_keyword
+from tasdeed.notices.costs import template_costs, worst_case_facts
 from tasdeed.notices.kinds import CHANNELS, NoticeKind, is_bulk, sms_segment_budget
 from tasdeed.notices.quiet_hours import quiet_until
 from tasdeed.notices.text import MissingFact, NoticeFacts, render_notice
@@ -19,32 +20,6 @@ from tasdeed.profile import available_profiles, load_profile
 from tasdeed.sms import count_segments
 
 PROFILES = available_profiles()
-COMPLAINT_STATES = ("open", "in_progress", "resolved", "closed")
-
-
-def _worst_facts(kind: NoticeKind, language: str, profile_id: str) -> list[NoticeFacts]:
-    profile = load_profile(profile_id)
-    exponent = {"EGP": 2, "SAR": 2, "KWD": 3}[profile.currency]
-    largest_bill = 100_000 * 10**exponent - 1  # 99,999.99(9): a household bill's ceiling
-    facts = []
-    for month in range(1, 13):  # the longest month name differs by language
-        for status in COMPLAINT_STATES:
-            facts.append(
-                NoticeFacts(
-                    kind=kind,
-                    language=language,
-                    payment_code="8" * profile.payment_code.length,
-                    amount_minor=largest_bill,
-                    due_date=date(2026, 12, 28),
-                    month=f"2026-{month:02d}",
-                    receipt_number=f"{profile_id.upper()}261228ABCDEF12",
-                    paid_on=date(2026, 12, 28),
-                    ticket_number="12345678",
-                    complaint_status=status,
-                    unpaid_bills=24,
-                )
-            )
-    return facts
 
 
 @pytest.mark.parametrize("profile_id", PROFILES)
@@ -55,7 +30,7 @@ def test_sms_template_fits_its_stated_segments(
 ) -> None:
     profile = load_profile(profile_id)
     budget = sms_segment_budget()[kind]
-    for facts in _worst_facts(kind, language, profile_id):
+    for facts in worst_case_facts(kind, language, profile_id):
         rendered = render_notice(facts, "sms", profile)
         assert rendered.segments.segments <= budget, (rendered.segments, rendered.body)
         # English notices must stay GSM-7: one stray character would cost UCS-2 rates.
@@ -70,7 +45,7 @@ def test_whatsapp_template_renders_within_twilios_body_limit(
     profile_id: str, language: str, kind: NoticeKind
 ) -> None:
     profile = load_profile(profile_id)
-    facts = _worst_facts(kind, language, profile_id)[0]
+    facts = next(worst_case_facts(kind, language, profile_id))
     body = render_notice(facts, "whatsapp", profile).body
     assert 0 < len(body) <= 1600
     assert "{" not in body and "}" not in body
@@ -130,6 +105,16 @@ def test_a_missing_fact_is_an_error_not_a_blank() -> None:
         )
 
 
+def test_cost_table_covers_every_profile_language_and_kind_within_budget() -> None:
+    costs = template_costs()
+    assert len(costs) == len(PROFILES) * 2 * len(NoticeKind)
+    assert all(cost.worst.segments <= cost.budget for cost in costs)
+    # The bill notice is the one that needs two segments in Arabic (it carries three ways to
+    # pay); in English it fits one.
+    bill = {(c.profile_id, c.language): c.worst.segments for c in costs if c.kind == "bill_issued"}
+    assert bill == {(p, "ar"): 2 for p in PROFILES} | {(p, "en"): 1 for p in PROFILES}
+
+
 def test_every_kind_has_a_budget_and_templates_on_both_channels() -> None:
     assert set(sms_segment_budget()) == set(NoticeKind)
     assert CHANNELS == ("sms", "whatsapp")
@@ -164,6 +149,8 @@ def test_receipts_and_complaint_updates_are_not_held_for_quiet_hours() -> None:
         ("😀" * 35, "UCS-2", 70, 1),  # outside the BMP: two UTF-16 units each
         ("😀" * 36, "UCS-2", 72, 2),
         ("’", "UCS-2", 1, 1),  # a typographic apostrophe is not GSM-7
+        ("a" * 152 + "{" + "a" * 152, "GSM-7", 306, 3),  # "{" is not split across parts
+        ("ب" * 66 + "😀" + "ب" * 66, "UCS-2", 134, 3),  # nor is a surrogate pair
     ],
 )
 def test_segment_boundaries(text: str, encoding: str, units: int, segments: int) -> None:
