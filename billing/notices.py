@@ -58,6 +58,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Update
 
 from billing.db import AsyncSession, SessionFactory
 from billing.ledger import Clock, Refusal, iso, utc_now
@@ -588,6 +589,17 @@ class NoticeOutbox:
             raise _unknown_row()
         return row
 
+    async def _move(
+        self, conn: AsyncConnection, move: Update, row: ColumnElement[bool]
+    ) -> tuple[dict[str, Any], Any]:
+        """Run a guarded UPDATE; when its guard no longer holds, report the row as it is.
+        Returns the answer and the current row (None when the update moved it)."""
+        moved = (await conn.execute(move.returning(Out.state))).first()
+        if moved is not None:
+            return {"state": moved.state, "changed": True}, None
+        current = await self._state(conn, row)
+        return {"state": current.state, "changed": False}, current
+
     async def sent(self, outbox_id: int, provider_sid: str, status: str) -> dict[str, Any]:
         """The provider accepted the message: sending → sent with its SID. The same SID again
         answers the row's state; another SID for a row that has one is a conflict (409)."""
@@ -601,20 +613,15 @@ class NoticeOutbox:
         now = self.clock()
         try:
             async with self.sessions() as s, s.begin():
-                conn = await s.connection()
-                moved = (
-                    await conn.execute(
-                        update(Out)
-                        .where(Out.id == outbox_id, Out.state == "sending")
-                        .values(
-                            state=target, provider_sid=provider_sid, sent_at=now, updated_at=now
-                        )
-                        .returning(Out.state)
-                    )
-                ).first()
-                if moved is not None:
-                    return {"state": moved.state, "changed": True}
-                current = await self._state(conn, Out.id == outbox_id)
+                answer, current = await self._move(
+                    await s.connection(),
+                    update(Out)
+                    .where(Out.id == outbox_id, Out.state == "sending")
+                    .values(state=target, provider_sid=provider_sid, sent_at=now, updated_at=now),
+                    Out.id == outbox_id,
+                )
+                if current is None:
+                    return answer
         except IntegrityError as exc:
             raise Refusal(
                 RefusalReason.INVALID_REQUEST, 409, {"conflict": "provider_sid_in_use"}
@@ -640,19 +647,14 @@ class NoticeOutbox:
             guard.append(Out.attempts == attempt)
         now = self.clock()
         async with self.sessions() as s, s.begin():
-            conn = await s.connection()
-            moved = (
-                await conn.execute(
-                    update(Out)
-                    .where(*guard)
-                    .values(state=target, error_code=error_code, updated_at=now)
-                    .returning(Out.state)
-                )
-            ).first()
-            if moved is not None:
-                return {"state": moved.state, "changed": True}
-            current = await self._state(conn, Out.id == outbox_id)
-        return {"state": current.state, "changed": False}
+            answer, _ = await self._move(
+                await s.connection(),
+                update(Out)
+                .where(*guard)
+                .values(state=target, error_code=error_code, updated_at=now),
+                Out.id == outbox_id,
+            )
+        return answer
 
     async def provider_status(
         self, provider_sid: str, status: str, error_code: str | None = None
@@ -674,16 +676,14 @@ class NoticeOutbox:
                 values: dict[str, Any] = {"state": target, "updated_at": now}
                 if error_code is not None:
                     values["error_code"] = error_code
-                moved = (
-                    await conn.execute(
-                        update(Out)
-                        .where(Out.provider_sid == provider_sid, rank < RANKS[target])
-                        .values(**values)
-                        .returning(Out.state)
-                    )
-                ).first()
-                if moved is not None:
-                    return {"state": moved.state, "changed": True}
+                answer, _ = await self._move(
+                    conn,
+                    update(Out)
+                    .where(Out.provider_sid == provider_sid, rank < RANKS[target])
+                    .values(**values),
+                    Out.provider_sid == provider_sid,
+                )
+                return answer
             current = await self._state(conn, Out.provider_sid == provider_sid)
         return {"state": current.state, "changed": False}
 

@@ -112,6 +112,20 @@ class Relay:
             await asyncio.sleep(0.5)
 
     async def relay_page(self, items: Sequence[PendingNotice], counts: RelayCounts) -> None:
+        """Render and queue one page, then mark its rows in the ledger."""
+        queued, suppressed = await self.queue_page(items, counts)
+        await self._mark(queued, suppressed)
+
+    async def _mark(
+        self, queued: Sequence[QueuedNotice], suppressed: Sequence[SuppressedNotice]
+    ) -> None:
+        if queued or suppressed:
+            await self.billing.mark_notices_queued(queued, suppressed)
+
+    async def queue_page(
+        self, items: Sequence[PendingNotice], counts: RelayCounts
+    ) -> tuple[list[QueuedNotice], list[SuppressedNotice]]:
+        """Render one page and add it to the queue; the rows are still to be marked."""
         lanes: dict[Lane, list[QueuedMessage]] = {"immediate": [], "bulk": []}
         queued: list[QueuedNotice] = []
         suppressed: list[SuppressedNotice] = []
@@ -148,11 +162,10 @@ class Relay:
         for lane, messages in lanes.items():
             if messages:
                 await self.queue.add(lane, messages)
-        if queued or suppressed:
-            await self.billing.mark_notices_queued(queued, suppressed)
         counts.queued += len(queued)
         for entry in suppressed:
             counts.add_suppressed(entry.reason)
+        return queued, suppressed
 
     async def run_once(
         self, campaign: str | None = None, progress: Progress | None = None
@@ -166,16 +179,24 @@ class Relay:
                 after=cursor, limit=self.page_size, campaign=campaign
             )
 
+        # Three things overlap: the ledger reads the next page and marks the previous one
+        # while this process renders and queues the current one.
         next_page = asyncio.create_task(fetch(after))
+        marking: asyncio.Task[None] | None = None
         while True:
             page = await next_page
             if not page.items or page.next_after is None:
                 break
             next_page = asyncio.create_task(fetch(page.next_after))
             await self._wait_for_room()
-            await self.relay_page(page.items, counts)
+            queued, suppressed = await self.queue_page(page.items, counts)
+            if marking is not None:
+                await marking
+            marking = asyncio.create_task(self._mark(queued, suppressed))
             if progress is not None:
                 progress(counts)
+        if marking is not None:
+            await marking
         return counts
 
     async def run_forever(self, stop: asyncio.Event, interval_s: float = 2.0) -> None:

@@ -177,16 +177,18 @@ class Worker:
 
     async def _sent(self, delivery: Delivery, sent: SentMessage) -> Outcome:
         message = delivery.message
+        problem = ""
         for attempt in range(3):
             try:
                 await self.billing.notice_sent(message.outbox_id, sent.sid, sent.status)
                 break
-            except BillingError:
+            except BillingError as error:
+                problem = f"{type(error).__name__}: {error}"
                 await asyncio.sleep(0.2 * (attempt + 1))
         else:
             # Sent but not recorded: leave the entry pending. Whoever reclaims it gets
             # "reconcile", finds this message at the provider and records it.
-            log.warning("notice.record_failed", outbox_id=message.outbox_id)
+            log.warning("notice.record_failed", outbox_id=message.outbox_id, error=problem)
             return "retry_later"
         NOTICES_SENT.labels(kind=message.kind, channel=message.channel).inc()
         await self.queue.ack(delivery)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
+from babel import Locale
 from babel.numbers import format_currency, get_currency_precision
 
 from tasdeed.normalise import localise_digits, normalise_digits, strip_invisible
@@ -54,12 +56,18 @@ class Money:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")
 
 
+@cache
+def babel_locale(name: str) -> Locale:
+    """Parsed once: babel re-parses a locale string on every call (bill day renders millions)."""
+    return Locale.parse(name)
+
+
 def format_money(money: Money, locale: str, digits: str = "latn", *, plain: bool = False) -> str:
     """`1234.5 KWD` in ar_KW with arab digits → "١٬٢٣٤٫٥٠٠ د.ك."; English keeps Latin digits."""
     arabic = locale.startswith("ar")
     numbering = "arab" if arabic and digits == "arab" else "latn"
     text = format_currency(
-        money.to_decimal(), money.currency, locale=locale, numbering_system=numbering
+        money.to_decimal(), money.currency, locale=babel_locale(locale), numbering_system=numbering
     )
     if numbering == "arab":
         text = localise_digits(text, "arab")

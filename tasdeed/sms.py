@@ -60,6 +60,8 @@ def _segments(text: str, units: int, encoding: Encoding) -> int:
     single, multi = _LIMITS[encoding]
     if units <= single:
         return 1
+    if units == len(text):  # no two-unit characters: nothing to keep whole
+        return -(-units // multi)
     parts, used = 1, 0
     for char in text:
         cost = _unit_cost(char, encoding)

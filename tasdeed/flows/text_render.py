@@ -8,12 +8,13 @@ names. Voice has its own renderer (amounts in words, codes digit by digit).
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from babel.dates import format_date
 
 from tasdeed.flows.screens import DigitString, Months, Param, Screen, Text
 from tasdeed.i18n import translate
-from tasdeed.money import Money, format_money
+from tasdeed.money import Money, babel_locale, format_money
 from tasdeed.normalise import localise_digits, strip_invisible
 from tasdeed.profile import Profile
 
@@ -29,9 +30,7 @@ class TextRenderer:
         return localise_digits(text, self.digits)
 
     def _month(self, month: str, pattern: str) -> str:
-        year, number = (int(part) for part in month.split("-"))
-        shown = format_date(date(year, number, 1), pattern, locale=self.locale)
-        return self._digits(strip_invisible(shown))
+        return _month_name(month, pattern, self.locale, self.digits)
 
     def value(self, param: Param) -> str:
         if isinstance(param, Money):
@@ -51,7 +50,7 @@ class TextRenderer:
         if isinstance(param, int):
             return self._digits(str(param))
         if looks_like_iso_date(param):
-            return self._digits(format_date(date.fromisoformat(param), "d/M/y", locale="en"))
+            return _short_date(param, self.digits)
         return param
 
     def text(self, text: Text) -> str:
@@ -66,6 +65,19 @@ class TextRenderer:
     def option_lines(self, screen: Screen) -> list[str]:
         # Keys stay in Latin digits: they name the keypad buttons a person presses.
         return [f"{o.choice} {self.text(o.label)}" for o in screen.options]
+
+
+# A few dozen distinct months and dates recur across a bill cycle's millions of messages.
+@lru_cache(maxsize=4096)
+def _month_name(month: str, pattern: str, locale: str, digits: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    shown = format_date(date(year, number, 1), pattern, locale=babel_locale(locale))
+    return localise_digits(strip_invisible(shown), digits)
+
+
+@lru_cache(maxsize=4096)
+def _short_date(iso: str, digits: str) -> str:
+    return localise_digits(format_date(date.fromisoformat(iso), "d/M/y", locale="en"), digits)
 
 
 def looks_like_iso_date(value: str) -> bool:

@@ -217,6 +217,16 @@ async def test_bill_cycle_to_delivered_and_read_through_signed_callbacks(notices
             assert int(message["num_segments"]) == expected, message["body"]
             assert message["from"] == "EEDC"
 
+    # The gateway's /metrics carries the ledger's counts (refreshed every few seconds).
+    line = f'tasdeed_notices{{campaign="bill:{CYCLE}",state="delivered"}} 10.0'
+    for _ in range(60):
+        async with notices.http.get(notices.gateway_url + "/metrics") as response:
+            if line in await response.text():
+                break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError(f"/metrics never showed {line}")
+
     # Running the campaign and the relay again sends nothing more.
     again = await notices.billing.issue_bill_cycle(CYCLE)
     assert again.created == 0
