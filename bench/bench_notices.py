@@ -76,7 +76,7 @@ async def run(accounts: int, send_seconds: float, profile_id: str) -> None:
             f" ({issued.created / elapsed:,.0f} rows/s, one INSERT … SELECT)"
         )
 
-        queue = RedisWorkQueue(aioredis.Redis.from_url(REDIS_URL, decode_responses=True), prefix)
+        queue = RedisWorkQueue.from_url(REDIS_URL, prefix)
         relay = Relay(billing, queue, load_profile(profile_id), page_size=5000)
         redis_before = await redis_used_mb(redis)
         last = [time.perf_counter(), 0]
@@ -145,6 +145,10 @@ async def measure_sending(
     after = (await billing.notice_counts(f"bill:{CYCLE}")).counts.get("sent", 0)
     elapsed = time.perf_counter() - started
     memory = stack.peak_memory()
+    for name in ("worker0", "worker1", "standin"):  # before the backend they talk to
+        process = stack.processes.pop(name)
+        process.terminate()
+        process.wait(timeout=10)
     print(
         f"sending (2 worker processes × 16 tasks → stand-in, all on this 2-core machine):"
         f" {after - before:,} sent in {elapsed:.0f} s = {(after - before) / elapsed:,.0f}/s;"

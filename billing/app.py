@@ -290,6 +290,45 @@ async def claim_notice(request: web.Request) -> web.Response:
     return _json(result)
 
 
+def _id_list(data: dict[str, Any], key: str) -> list[int]:
+    raw = data.get(key)
+    if not isinstance(raw, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in raw
+    ):
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": key})
+    return raw
+
+
+async def claim_notices(request: web.Request) -> web.Response:
+    data = await _body(request, BULK_BODY_BYTES)
+    stale_after = _int(data, "stale_after_s")
+    answers = await request.app[NOTICES].claim_many(
+        _id_list(data, "ids"),
+        worker=_str(data, "worker", required=True) or "",
+        stale_after_s=DEFAULT_STALE_AFTER_S if stale_after is None else stale_after,
+        claim_token=_str(data, "claim_token"),
+    )
+    return _json({"claims": {str(i): answer for i, answer in answers.items()}})
+
+
+async def notices_sent(request: web.Request) -> web.Response:
+    data = await _body(request, BULK_BODY_BYTES)
+    raw = data.get("items")
+    if not isinstance(raw, list):
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "items"})
+    items: list[tuple[int, str, str]] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "items"})
+        outbox_id = _int(item, "id")
+        sid = _str(item, "provider_sid", required=True) or ""
+        if outbox_id is None or outbox_id <= 0:
+            raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "id"})
+        items.append((outbox_id, sid, _str(item, "status") or "queued"))
+    answers = await request.app[NOTICES].sent_many(items)
+    return _json({"results": {str(i): answer for i, answer in answers.items()}})
+
+
 async def notice_sent(request: web.Request) -> web.Response:
     data = await _body(request)
     result = await request.app[NOTICES].sent(
@@ -398,6 +437,8 @@ def create_app(ledger: Ledger, notices: NoticeOutbox | None = None) -> web.Appli
     app.router.add_get("/v1/outbox/counts", notice_counts)
     app.router.add_get("/v1/outbox/campaigns", notice_counts_by_campaign)
     app.router.add_post("/v1/outbox/requeue", requeue_stale_notices)
+    app.router.add_post("/v1/outbox/claims", claim_notices)
+    app.router.add_post("/v1/outbox/sent", notices_sent)
     app.router.add_post(r"/v1/outbox/{id:[0-9]{1,12}}/claim", claim_notice)
     app.router.add_post(r"/v1/outbox/{id:[0-9]{1,12}}/sent", notice_sent)
     app.router.add_post(r"/v1/outbox/{id:[0-9]{1,12}}/failed", notice_failed)

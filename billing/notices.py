@@ -87,6 +87,7 @@ CLAIMABLE = ("new", "queued")
 REMINDERS, WARNINGS = "reminders", "warnings"
 PENDING_MAX = 5000
 MARK_MAX = 10_000  # queued + suppressed items in one request
+BATCH_MAX = 200  # messages a worker claims or records in one request
 CHUNK = 1000  # ids per UPDATE … WHERE id IN (…)
 DEFAULT_STALE_AFTER_S = 30
 CYCLE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
@@ -127,6 +128,34 @@ def _bad(field: str, status: int = 422) -> Refusal:
 
 def _unknown_row() -> Refusal:
     return Refusal(RefusalReason.INVALID_REQUEST, 404, {"detail": "unknown outbox message"})
+
+
+def state_is(*states: str) -> ColumnElement[bool]:
+    """A guard on the row's state for statements driven by ids, written so PostgreSQL cannot
+    use the (state, id) index for it (`state || ''`). With statistics a bill cycle has made
+    stale, the planner took that index and scanned every queued row of a million-row cycle
+    for each one-row claim (84 sends/s) or 1,000-id mark (7 s a page); the primary key is
+    what should find these rows."""
+    unindexed = Out.state + ""
+    return unindexed == states[0] if len(states) == 1 else unindexed.in_(states)
+
+
+def claim_claimable(rows: ColumnElement[bool], token: str, now: datetime) -> Update:
+    """new/queued → `sending` (or `suppressed` when the person has opted out of the row's
+    channel by now) for the rows matched, as one guarded UPDATE."""
+    opted_out = not_(_opted_in_now())
+    return (
+        update(Out)
+        .where(rows, state_is(*CLAIMABLE))
+        .values(
+            state=case((opted_out, "suppressed"), else_="sending"),
+            error_code=case((opted_out, "opted_out"), else_=Out.error_code),
+            claimed_at=case((opted_out, Out.claimed_at), else_=now),
+            claim_token=case((opted_out, Out.claim_token), else_=token),
+            attempts=case((opted_out, Out.attempts), else_=Out.attempts + 1),
+            updated_at=now,
+        )
+    )
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -447,6 +476,7 @@ class NoticeOutbox:
             reasons.setdefault(reason, []).append(outbox_id)
         now = self.clock()
         counts = {"queued": 0, "suppressed": 0}
+        still_new = state_is("new")
         async with self.sessions() as s, s.begin():
             conn = await s.connection()
             for (channel, segments), ids in groups.items():
@@ -454,7 +484,7 @@ class NoticeOutbox:
                     counts["queued"] += _rowcount(
                         await conn.execute(
                             update(Out)
-                            .where(Out.id.in_(chunk), Out.state == "new")
+                            .where(Out.id.in_(chunk), still_new)
                             .values(
                                 state="queued", channel=channel, segments=segments, updated_at=now
                             )
@@ -465,7 +495,7 @@ class NoticeOutbox:
                     counts["suppressed"] += _rowcount(
                         await conn.execute(
                             update(Out)
-                            .where(Out.id.in_(chunk), Out.state == "new")
+                            .where(Out.id.in_(chunk), still_new)
                             .values(state="suppressed", error_code=reason, updated_at=now)
                         )
                     )
@@ -499,13 +529,73 @@ class NoticeOutbox:
         now = self.clock()
         stale_before = now - timedelta(seconds=stale_after_s)
         async with self.sessions() as s, s.begin():
+            return await self._claim_one(
+                await s.connection(), outbox_id, worker, token, now, stale_before
+            )
+
+    async def claim_many(
+        self,
+        outbox_ids: Sequence[int],
+        *,
+        worker: str,
+        stale_after_s: int = DEFAULT_STALE_AFTER_S,
+        claim_token: str | None = None,
+    ) -> dict[int, dict[str, Any]]:
+        """`claim` for a worker's whole batch in one transaction (one commit instead of one
+        per message: on bill day the ledger's commits are what limits sending). Rows are
+        claimed in id order, so two workers' overlapping batches cannot deadlock; an id
+        that does not exist answers `done` with state `missing`."""
+        if not 1 <= len(outbox_ids) <= BATCH_MAX:
+            raise _bad("ids")
+        if not 1 <= stale_after_s <= 86_400:
+            raise _bad("stale_after_s")
+        if not 1 <= len(worker) <= 64:
+            raise _bad("worker")
+        if claim_token is not None and not TOKEN.fullmatch(claim_token):
+            raise _bad("claim_token")
+        token = claim_token or secrets.token_hex(16)
+        now = self.clock()
+        stale_before = now - timedelta(seconds=stale_after_s)
+        answers: dict[int, dict[str, Any]] = {}
+        async with self.sessions() as s, s.begin():
             conn = await s.connection()
-            for _round in range(3):
-                decision = await self._claim_round(conn, outbox_id, token, now, stale_before)
-                if decision is not None:
-                    if decision["decision"] in ("reconcile", "suppressed"):  # sends: too many
-                        log.info("notice claim", id=outbox_id, worker=worker, **decision)
-                    return decision
+            # The usual case, every message still queued: one statement for the batch.
+            moved = await conn.execute(
+                claim_claimable(Out.id.in_(sorted(set(outbox_ids))), token, now).returning(
+                    Out.id, Out.state, Out.attempts
+                )
+            )
+            for row in moved.all():
+                answers[row.id] = (
+                    {"decision": "suppressed", "state": "suppressed"}
+                    if row.state == "suppressed"
+                    else {"decision": "send", "attempt": row.attempts, "claimed_at": iso(now)}
+                )
+            # The rest (sending, done, missing) one by one, as `claim` decides them.
+            for outbox_id in sorted(set(outbox_ids) - set(answers)):
+                try:
+                    answers[outbox_id] = await self._claim_one(
+                        conn, outbox_id, worker, token, now, stale_before
+                    )
+                except Refusal:
+                    answers[outbox_id] = {"decision": "done", "state": "missing"}
+        return answers
+
+    async def _claim_one(
+        self,
+        conn: AsyncConnection,
+        outbox_id: int,
+        worker: str,
+        token: str,
+        now: datetime,
+        stale_before: datetime,
+    ) -> dict[str, Any]:
+        for _round in range(3):
+            decision = await self._claim_round(conn, outbox_id, token, now, stale_before)
+            if decision is not None:
+                if decision["decision"] in ("reconcile", "suppressed"):  # sends: too many
+                    log.info("notice claim", id=outbox_id, worker=worker, **decision)
+                return decision
         return {"decision": "busy"}
 
     @staticmethod
@@ -513,21 +603,10 @@ class NoticeOutbox:
         conn: AsyncConnection, outbox_id: int, token: str, now: datetime, stale_before: datetime
     ) -> dict[str, Any] | None:
         """One decision; None when the row changed under us between look and compare-and-set."""
-        opted_out = not_(_opted_in_now())
         # new/queued → suppressed or sending, decided and done by one guarded UPDATE.
         moved = (
             await conn.execute(
-                update(Out)
-                .where(Out.id == outbox_id, Out.state.in_(CLAIMABLE))
-                .values(
-                    state=case((opted_out, "suppressed"), else_="sending"),
-                    error_code=case((opted_out, "opted_out"), else_=Out.error_code),
-                    claimed_at=case((opted_out, Out.claimed_at), else_=now),
-                    claim_token=case((opted_out, Out.claim_token), else_=token),
-                    attempts=case((opted_out, Out.attempts), else_=Out.attempts + 1),
-                    updated_at=now,
-                )
-                .returning(Out.state, Out.attempts)
+                claim_claimable(Out.id == outbox_id, token, now).returning(Out.state, Out.attempts)
             )
         ).first()
         if moved is not None:
@@ -567,7 +646,7 @@ class NoticeOutbox:
         taken = (
             await conn.execute(
                 update(Out)
-                .where(Out.id == outbox_id, Out.state == "sending", same_claim)
+                .where(Out.id == outbox_id, state_is("sending"), same_claim)
                 .values(
                     claimed_at=now, claim_token=token, attempts=Out.attempts + 1, updated_at=now
                 )
@@ -603,6 +682,69 @@ class NoticeOutbox:
     async def sent(self, outbox_id: int, provider_sid: str, status: str) -> dict[str, Any]:
         """The provider accepted the message: sending → sent with its SID. The same SID again
         answers the row's state; another SID for a row that has one is a conflict (409)."""
+        async with self.sessions() as s, s.begin():
+            answer = await self._sent_one(await s.connection(), outbox_id, provider_sid, status)
+        conflict = answer.pop("conflict", None)
+        if conflict is not None:
+            raise Refusal(RefusalReason.INVALID_REQUEST, 409, {"conflict": conflict, **answer})
+        return answer
+
+    async def sent_many(self, items: Sequence[tuple[int, str, str]]) -> dict[int, dict[str, Any]]:
+        """`sent` for a batch of (id, provider_sid, status) in one transaction; a conflict is
+        that item's answer (`{"conflict": …}`), not the whole request's."""
+        if not 1 <= len(items) <= BATCH_MAX:
+            raise _bad("items")
+        answers: dict[int, dict[str, Any]] = {}
+        async with self.sessions() as s, s.begin():
+            conn = await s.connection()
+            answers = await self._sent_together(conn, items)
+            for outbox_id, provider_sid, status in sorted(items):
+                if outbox_id in answers:
+                    continue
+                try:
+                    answers[outbox_id] = await self._sent_one(conn, outbox_id, provider_sid, status)
+                except Refusal as refusal:
+                    answers[outbox_id] = {"conflict": refusal.details.get("field", "unknown")}
+        return answers
+
+    async def _sent_together(
+        self, conn: AsyncConnection, items: Sequence[tuple[int, str, str]]
+    ) -> dict[int, dict[str, Any]]:
+        """The usual case — every message `sending`, new SIDs — as one UPDATE; what it does
+        not move (or a SID already in use, which fails the statement) goes one by one."""
+        sids: dict[int, str] = {}
+        for outbox_id, provider_sid, status in items:
+            if not PROVIDER_SID.fullmatch(provider_sid) or status.strip().lower() in (
+                "delivered",
+                "read",
+                "undelivered",
+                "failed",
+            ):
+                return {}  # unusual: let `_sent_one` validate and rank each
+            sids[outbox_id] = provider_sid
+        if len(sids) != len(items):
+            return {}
+        now = self.clock()
+        try:
+            async with conn.begin_nested():
+                moved = await conn.execute(
+                    update(Out)
+                    .where(Out.id.in_(sorted(sids)), state_is("sending"))
+                    .values(
+                        state="sent",
+                        provider_sid=case(sids, value=Out.id),
+                        sent_at=now,
+                        updated_at=now,
+                    )
+                    .returning(Out.id, Out.state)
+                )
+                return {row.id: {"state": row.state, "changed": True} for row in moved.all()}
+        except IntegrityError:
+            return {}
+
+    async def _sent_one(
+        self, conn: AsyncConnection, outbox_id: int, provider_sid: str, status: str
+    ) -> dict[str, Any]:
         if not PROVIDER_SID.fullmatch(provider_sid):
             raise _bad("provider_sid")
         status = status.strip().lower()
@@ -612,26 +754,20 @@ class NoticeOutbox:
             target = mapped  # the provider already knows more (rare, but keep it)
         now = self.clock()
         try:
-            async with self.sessions() as s, s.begin():
+            async with conn.begin_nested():  # a duplicate SID fails this item, not the batch
                 answer, current = await self._move(
-                    await s.connection(),
+                    conn,
                     update(Out)
-                    .where(Out.id == outbox_id, Out.state == "sending")
+                    .where(Out.id == outbox_id, state_is("sending"))
                     .values(state=target, provider_sid=provider_sid, sent_at=now, updated_at=now),
                     Out.id == outbox_id,
                 )
-                if current is None:
-                    return answer
-        except IntegrityError as exc:
-            raise Refusal(
-                RefusalReason.INVALID_REQUEST, 409, {"conflict": "provider_sid_in_use"}
-            ) from exc
-        if current.provider_sid == provider_sid:
-            return {"state": current.state, "changed": False}
+        except IntegrityError:
+            return {"conflict": "provider_sid_in_use"}
+        if current is None or current.provider_sid == provider_sid:
+            return answer
         conflict = "provider_sid" if current.provider_sid is not None else "state"
-        raise Refusal(
-            RefusalReason.INVALID_REQUEST, 409, {"conflict": conflict, "state": current.state}
-        )
+        return {"conflict": conflict, "state": current.state}
 
     async def failed(
         self, outbox_id: int, error_code: str, *, release: bool, attempt: int | None = None
@@ -642,7 +778,7 @@ class NoticeOutbox:
         if not ERROR_CODE.fullmatch(error_code):
             raise _bad("error_code")
         target = "queued" if release else "failed"
-        guard = [Out.id == outbox_id, Out.state == "sending"]
+        guard = [Out.id == outbox_id, state_is("sending")]
         if attempt is not None:
             guard.append(Out.attempts == attempt)
         now = self.clock()

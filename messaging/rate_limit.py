@@ -41,13 +41,16 @@ class RedisRateLimiter:
         self.redis, self.key, self.rate = redis, key, rate_per_s
         self.burst = max(1.0, rate_per_s / 10)  # a tenth of a second's worth at once
         self._take = redis.register_script(_TAKE)
+        # One caller per process at a time: a batch's sends queue here, not on Redis.
+        self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        while True:
-            wait_ms = int(await self._take(keys=[self.key], args=[self.rate, self.burst]))
-            if wait_ms <= 0:
-                return
-            await asyncio.sleep(wait_ms / 1000)
+        async with self._lock:
+            while True:
+                wait_ms = int(await self._take(keys=[self.key], args=[self.rate, self.burst]))
+                if wait_ms <= 0:
+                    return
+                await asyncio.sleep(wait_ms / 1000)
 
 
 class MemoryRateLimiter:

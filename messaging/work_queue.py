@@ -102,8 +102,13 @@ class RedisWorkQueue:
         self.groups_ready = False
 
     @classmethod
-    def from_url(cls, url: str, prefix: str) -> RedisWorkQueue:
-        return cls(aioredis.Redis.from_url(url, decode_responses=True), prefix)
+    def from_url(cls, url: str, prefix: str, max_connections: int = 64) -> RedisWorkQueue:
+        # A blocking pool: a worker's batch of concurrent sends waits for a connection
+        # instead of failing with "Too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=30, decode_responses=True
+        )
+        return cls(aioredis.Redis(connection_pool=pool), prefix)
 
     async def ensure_groups(self) -> None:
         if self.groups_ready:

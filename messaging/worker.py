@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -36,7 +36,7 @@ from messaging.sender import (
     TwilioSender,
 )
 from messaging.work_queue import LANES, Delivery, Lane, WorkQueue
-from tasdeed.billing_client import BillingClient, BillingError
+from tasdeed.billing_client import BillingClient, BillingError, NoticeClaim
 from tasdeed.logs import get_logger
 from tasdeed.notices.kinds import NoticeKind, is_bulk
 from tasdeed.notices.quiet_hours import quiet_until
@@ -95,7 +95,7 @@ class Worker:
     def lanes_open(self) -> tuple[Lane, ...]:
         return ("immediate",) if self.quiet_now() else LANES
 
-    async def run(self, stop: asyncio.Event, block_ms: int = 1000, batch: int = 16) -> None:
+    async def run(self, stop: asyncio.Event, block_ms: int = 1000, batch: int = 50) -> None:
         reclaim_every = max(1.0, self.stale_after_s / 3)
         next_reclaim = 0.0
         loop = asyncio.get_running_loop()
@@ -110,23 +110,59 @@ class Worker:
                 next_reclaim = loop.time() + reclaim_every
             if not deliveries:
                 deliveries = await self.queue.read(self.consumer, lanes, batch, block_ms)
-            for delivery in deliveries:
-                if stop.is_set():
-                    break
-                await self.handle(delivery)
+            if deliveries and not stop.is_set():
+                await self.handle_many(deliveries)
 
     # --- one message -------------------------------------------------------------------
 
     async def handle(self, delivery: Delivery) -> Outcome:
-        message = delivery.message
-        if is_bulk(NoticeKind(message.kind)) and self.quiet_now():
-            return "held"  # stays pending; reclaimed once the quiet hours are over
-        try:
-            claim = await self.billing.claim_notice(
-                message.outbox_id, self.consumer, self.stale_after_s
+        return (await self.handle_many([delivery]))[0]
+
+    async def handle_many(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """One batch: claimed in one ledger call, sent concurrently (at the shared rate),
+        recorded in one ledger call, then acked; outcomes in the deliveries' order."""
+        outcomes: dict[int, Outcome] = {}
+        live: list[tuple[int, Delivery]] = []
+        seen: set[int] = set()
+        for index, delivery in enumerate(deliveries):
+            message = delivery.message
+            if is_bulk(NoticeKind(message.kind)) and self.quiet_now():
+                outcomes[index] = "held"  # stays pending; reclaimed after the quiet hours
+            elif message.outbox_id in seen:
+                outcomes[index] = "busy"  # a second copy in this batch: its claim is ours
+            else:
+                seen.add(message.outbox_id)
+                live.append((index, delivery))
+        if live:
+            try:
+                claims = await self.billing.claim_notices(
+                    [d.message.outbox_id for _, d in live], self.consumer, self.stale_after_s
+                )
+            except BillingError:
+                claims = {}  # nothing claimed; the entries stay pending
+            acted = await asyncio.gather(
+                *(
+                    self._act(d, claims[d.message.outbox_id])
+                    for _, d in live
+                    if d.message.outbox_id in claims
+                )
             )
-        except BillingError:
-            return "retry_later"  # nothing claimed; the entry stays pending
+            claimed = [(i, d) for i, d in live if d.message.outbox_id in claims]
+            outcomes.update(
+                {i: "retry_later" for i, d in live if d.message.outbox_id not in claims}
+            )
+            to_record: list[tuple[int, Delivery, SentMessage]] = []
+            for (index, delivery), result in zip(claimed, acted, strict=True):
+                if isinstance(result, SentMessage):
+                    to_record.append((index, delivery, result))
+                else:
+                    outcomes[index] = result
+            if to_record:
+                outcomes.update(await self._record(to_record))
+        return [outcomes[index] for index in range(len(deliveries))]
+
+    async def _act(self, delivery: Delivery, claim: NoticeClaim) -> Outcome | SentMessage:
+        """What the claim says to do; a message the provider has is returned for recording."""
         decision = claim.decision
         if decision in ("done", "suppressed"):
             await self.queue.ack(delivery)
@@ -135,10 +171,10 @@ class Worker:
             return "busy"  # another worker is on it; its own entry covers the message
         if decision == "reconcile":
             since = _aware(claim.previous_claimed_at) - CLOCK_SLACK
-            found = await self.sender.find_sent(message, since)
+            found = await self.sender.find_sent(delivery.message, since)
             NOTICES_RECONCILED.labels(found="yes" if found else "no").inc()
             if found is not None:
-                return await self._sent(delivery, found)
+                return found
             claimed_at = since
         else:
             claimed_at = _aware(claim.claimed_at) - CLOCK_SLACK
@@ -146,7 +182,7 @@ class Worker:
 
     async def _send(
         self, delivery: Delivery, claimed_at: datetime, claim_attempt: int | None
-    ) -> Outcome:
+    ) -> Outcome | SentMessage:
         message = delivery.message
         last_code = "retries"
         for attempt in range(self.max_attempts):
@@ -156,43 +192,53 @@ class Worker:
             await self.limiter.acquire()
             try:
                 with NOTICE_SEND_SECONDS.time():
-                    sent = await self.sender.send(message)
+                    return await self.sender.send(message)
             except RetryableSendError as error:
                 last_code = error.code
                 NOTICE_RETRIES.labels(code=error.code).inc()
-                continue
             except SendOutcomeUnknown:
                 # Give a request Twilio may still be working on time to land, then look.
                 await asyncio.sleep(self.backoff_s)
                 found = await self.sender.find_sent(message, claimed_at)
                 NOTICES_RECONCILED.labels(found="yes" if found else "no").inc()
                 if found is not None:
-                    return await self._sent(delivery, found)
+                    return found
                 last_code = "unknown"
-                continue
             except PermanentSendError as error:
                 return await self._failed(delivery, error.code, claim_attempt)
-            return await self._sent(delivery, sent)
         return await self._failed(delivery, last_code, claim_attempt)
 
-    async def _sent(self, delivery: Delivery, sent: SentMessage) -> Outcome:
-        message = delivery.message
+    async def _record(self, sent: list[tuple[int, Delivery, SentMessage]]) -> dict[int, Outcome]:
+        items = [(d.message.outbox_id, m.sid, m.status) for _, d, m in sent]
         problem = ""
         for attempt in range(3):
             try:
-                await self.billing.notice_sent(message.outbox_id, sent.sid, sent.status)
+                results = await self.billing.notices_sent(items)
                 break
             except BillingError as error:
                 problem = f"{type(error).__name__}: {error}"
                 await asyncio.sleep(0.2 * (attempt + 1))
         else:
-            # Sent but not recorded: leave the entry pending. Whoever reclaims it gets
-            # "reconcile", finds this message at the provider and records it.
-            log.warning("notice.record_failed", outbox_id=message.outbox_id, error=problem)
-            return "retry_later"
-        NOTICES_SENT.labels(kind=message.kind, channel=message.channel).inc()
-        await self.queue.ack(delivery)
-        return "sent"
+            # Sent but not recorded: leave the entries pending. Whoever reclaims them gets
+            # "reconcile", finds each message at the provider and records it.
+            log.warning("notice.record_failed", messages=len(items), error=problem)
+            return {index: "retry_later" for index, _, _ in sent}
+        outcomes: dict[int, Outcome] = {}
+        for index, delivery, _ in sent:
+            result = results.get(delivery.message.outbox_id)
+            if isinstance(result, str) or result is None:
+                # Another SID holds this message: a second copy went out. Nothing to undo;
+                # say so loudly for the operator.
+                log.error(
+                    "notice.sent_twice", outbox_id=delivery.message.outbox_id, conflict=result
+                )
+            else:
+                NOTICES_SENT.labels(
+                    kind=delivery.message.kind, channel=delivery.message.channel
+                ).inc()
+            await self.queue.ack(delivery)
+            outcomes[index] = "sent" if not isinstance(result, str) and result else "done"
+        return outcomes
 
     async def _failed(self, delivery: Delivery, code: str, claim_attempt: int | None) -> Outcome:
         message = delivery.message

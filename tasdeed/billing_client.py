@@ -214,6 +214,20 @@ def _pending_notice(data: dict[str, Any]) -> PendingNotice:
     )
 
 
+def _notice_claim(data: dict[str, Any]) -> NoticeClaim:
+    decision = _VERDICTS.get(str(data.get("decision")))
+    if decision is None:
+        raise BillingUnavailable("backend answered an unknown claim decision")
+    return NoticeClaim(
+        decision=decision,
+        attempt=int(data["attempt"]) if data.get("attempt") is not None else None,
+        claimed_at=_maybe_when(data.get("claimed_at")),
+        previous_claimed_at=_maybe_when(data.get("previous_claimed_at")),
+        state=data.get("state"),
+        replayed=bool(data.get("replayed", False)),
+    )
+
+
 def _notice_state(data: dict[str, Any]) -> NoticeState:
     return NoticeState(state=str(data["state"]), changed=bool(data["changed"]))
 
@@ -534,17 +548,39 @@ class BillingClient:
                 "claim_token": secrets.token_hex(16),
             },
         )
-        decision = _VERDICTS.get(str(data.get("decision")))
-        if decision is None:
-            raise BillingUnavailable("backend answered an unknown claim decision")
-        return NoticeClaim(
-            decision=decision,
-            attempt=int(data["attempt"]) if data.get("attempt") is not None else None,
-            claimed_at=_maybe_when(data.get("claimed_at")),
-            previous_claimed_at=_maybe_when(data.get("previous_claimed_at")),
-            state=data.get("state"),
-            replayed=bool(data.get("replayed", False)),
+        return _notice_claim(data)
+
+    async def claim_notices(
+        self, outbox_ids: Sequence[int], worker: str, stale_after_s: int = 30
+    ) -> dict[int, NoticeClaim]:
+        """`claim_notice` for a batch in one ledger transaction (one token for the call)."""
+        data = await self._call(
+            "POST",
+            "/v1/outbox/claims",
+            {
+                "ids": [int(i) for i in outbox_ids],
+                "worker": worker,
+                "stale_after_s": int(stale_after_s),
+                "claim_token": secrets.token_hex(16),
+            },
         )
+        return {int(i): _notice_claim(answer) for i, answer in data["claims"].items()}
+
+    async def notices_sent(
+        self, items: Sequence[tuple[int, str, str]]
+    ) -> dict[int, NoticeState | str]:
+        """Record a batch of (outbox id, provider SID, status); per id the resulting state,
+        or the conflict's name when another SID already holds that message."""
+        data = await self._call(
+            "POST",
+            "/v1/outbox/sent",
+            {"items": [{"id": i, "provider_sid": sid, "status": st} for i, sid, st in items]},
+        )
+        results: dict[int, NoticeState | str] = {}
+        for key, answer in data["results"].items():
+            conflict = answer.get("conflict")
+            results[int(key)] = str(conflict) if conflict else _notice_state(answer)
+        return results
 
     async def notice_sent(
         self, outbox_id: int, provider_sid: str, status: str = "queued"

@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select, text, update
 
 from billing.app import create_app
+from billing.bulk_seed import BulkMix, seed_bulk_accounts
 from billing.ledger import Refusal
 from billing.models import Account, Bill, Complaint, Credit, OutboxMessage, PaymentCode
 from billing.notices import NoticeOutbox, normalise_phone
@@ -798,3 +799,44 @@ async def test_bill_cycle_and_pending_page_over_twenty_thousand_accounts(
         await server.close()
     async with world.sessions() as s:
         assert await s.scalar(select(func.count(OutboxMessage.id))) == BULK + demo_unpaid
+
+
+async def test_batch_claim_and_record_decide_like_one_by_one(make_world: WorldFactory) -> None:
+    world = await make_world("eg")
+    notices = outbox_of(world)
+    none = BulkMix(english_every=0, no_phone_every=0, sms_opt_out_every=0, whatsapp_opt_in_every=0)
+    await seed_bulk_accounts(world.sessions, world.profile, 6, "2030-01", world.clock(), mix=none)
+    await notices.issue_bill_cycle("2030-01")
+    page = await notices.pending(0, 100, "bill:2030-01")
+    ids = [int(item["id"]) for item in page["items"]]
+    assert len(ids) == 6
+    await notices.mark_queued([(i, "sms", 2) for i in ids], [])
+    a, b, c, _d, e, f = ids
+    assert (await notices.claim(b, worker="other"))["decision"] == "send"
+    assert (await notices.claim(c, worker="other"))["decision"] == "send"
+    await notices.sent(c, "SM" + "c" * 32, "queued")
+    async with world.sessions() as s:
+        phone = await s.scalar(
+            select(Account.phone).where(Account.id == (await row(world, e)).account_id)
+        )
+    assert phone is not None
+    await notices.set_contact_preference(phone, "sms", opted_in=False, source="test")
+
+    answers = await notices.claim_many([a, b, c, e, f, 999_999], worker="w")
+    assert answers[a]["decision"] == answers[f]["decision"] == "send"
+    assert answers[a]["attempt"] == 1
+    assert answers[b] == {"decision": "busy"}
+    assert answers[c] == {"decision": "done", "state": "sent"}
+    assert answers[e]["decision"] == "suppressed"
+    assert answers[999_999] == {"decision": "done", "state": "missing"}
+
+    # f is given c's SID: that item conflicts, the rest of the batch is recorded.
+    results = await notices.sent_many(
+        [(a, "SM" + "a" * 32, "queued"), (f, "SM" + "c" * 32, "queued")]
+    )
+    assert results[a] == {"state": "sent", "changed": True}
+    assert results[f] == {"conflict": "provider_sid_in_use"}
+    assert (await row(world, a)).provider_sid == "SM" + "a" * 32
+    assert (await row(world, f)).state == "sending"
+    again = await notices.sent_many([(a, "SM" + "a" * 32, "queued")])
+    assert again[a] == {"state": "sent", "changed": False}
