@@ -33,7 +33,7 @@ from messaging.sender import TwilioSender
 from messaging.status_routes import STATUS_PATH
 from messaging.work_queue import MemoryWorkQueue, RedisWorkQueue, WorkQueue, create_work_queue
 from messaging.worker import Worker, run_workers
-from tasdeed.billing_client import BillingClient, Timeouts
+from tasdeed.billing_client import BillingClient, BillingUnavailable, Timeouts
 from tasdeed.logs import configure_logging
 from tasdeed.notices.costs import template_costs
 from tasdeed.profile import Profile, load_profile
@@ -266,6 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    try:
+        return _run(args, settings)
+    except BillingUnavailable as error:
+        print(f"messaging: the billing backend at {settings.billing_url} is unreachable ({error})")
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "segments":
         return segments()
     if args.command == "campaign":
