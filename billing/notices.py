@@ -519,19 +519,24 @@ class NoticeOutbox:
         - `busy`: another worker holds a fresh claim. `done`: it is past sending.
         `claim_token` (the client makes one per call) lets a retried call whose first answer
         was lost get its claim back instead of "busy"."""
+        token, now, stale_before = self._claim_terms(worker, stale_after_s, claim_token)
+        async with self.sessions() as s, s.begin():
+            return await self._claim_one(
+                await s.connection(), outbox_id, worker, token, now, stale_before
+            )
+
+    def _claim_terms(
+        self, worker: str, stale_after_s: int, claim_token: str | None
+    ) -> tuple[str, datetime, datetime]:
+        """Checked arguments of a claim: its token, its moment, and the stale cut-off."""
         if not 1 <= stale_after_s <= 86_400:
             raise _bad("stale_after_s")
         if not 1 <= len(worker) <= 64:
             raise _bad("worker")
         if claim_token is not None and not TOKEN.fullmatch(claim_token):
             raise _bad("claim_token")
-        token = claim_token or secrets.token_hex(16)
         now = self.clock()
-        stale_before = now - timedelta(seconds=stale_after_s)
-        async with self.sessions() as s, s.begin():
-            return await self._claim_one(
-                await s.connection(), outbox_id, worker, token, now, stale_before
-            )
+        return claim_token or secrets.token_hex(16), now, now - timedelta(seconds=stale_after_s)
 
     async def claim_many(
         self,
@@ -547,15 +552,7 @@ class NoticeOutbox:
         that does not exist answers `done` with state `missing`."""
         if not 1 <= len(outbox_ids) <= BATCH_MAX:
             raise _bad("ids")
-        if not 1 <= stale_after_s <= 86_400:
-            raise _bad("stale_after_s")
-        if not 1 <= len(worker) <= 64:
-            raise _bad("worker")
-        if claim_token is not None and not TOKEN.fullmatch(claim_token):
-            raise _bad("claim_token")
-        token = claim_token or secrets.token_hex(16)
-        now = self.clock()
-        stale_before = now - timedelta(seconds=stale_after_s)
+        token, now, stale_before = self._claim_terms(worker, stale_after_s, claim_token)
         answers: dict[int, dict[str, Any]] = {}
         async with self.sessions() as s, s.begin():
             conn = await s.connection()
