@@ -38,8 +38,8 @@ class Stack:
 StackFactory = Callable[..., Awaitable[Stack]]
 
 
-async def _serve(app: web.Application) -> TestServer:
-    server = TestServer(app, host="127.0.0.1")
+async def serve(app: web.Application, port: int = 0) -> TestServer:
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     return server
 
@@ -60,7 +60,7 @@ async def make_stack(pg_world: WorldFactory) -> AsyncIterator[StackFactory]:
         billing_app = create_billing_app(world.ledger)
         for middleware in billing_middlewares:
             billing_app.middlewares.insert(0, middleware)  # type: ignore[arg-type]
-        billing = await _serve(billing_app)
+        billing = await serve(billing_app)
         settings = Settings(
             tasdeed_profile=profile_id,
             billing_url=str(billing.make_url("")).rstrip("/"),
@@ -68,7 +68,7 @@ async def make_stack(pg_world: WorldFactory) -> AsyncIterator[StackFactory]:
             redis_prefix=prefix,
             **overrides,  # type: ignore[arg-type]
         )
-        gateway = await _serve(create_gateway_app(settings))
+        gateway = await serve(create_gateway_app(settings))
         stack = Stack(world, str(gateway.make_url("")).rstrip("/"), billing_app, settings, http)
         stack.servers += [gateway, billing]
         stacks.append(stack)

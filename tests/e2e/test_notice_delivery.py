@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
@@ -35,6 +33,7 @@ from messaging.worker import Outcome, Worker
 from tasdeed.billing_client import BillingClient, Timeouts
 from tasdeed.settings import Settings
 from tests.conftest import LedgerWorld, WorldFactory
+from tests.e2e.conftest import serve
 from tests.processes import free_port
 from twilio_standin.app import create_app as create_standin_app
 from twilio_standin.config import StandinConfig
@@ -115,21 +114,15 @@ class Notices:
             return await response.text()
 
 
-async def _serve(app: web.Application, port: int = 0) -> TestServer:
-    server = TestServer(app, host="127.0.0.1", port=port)
-    await server.start_server()
-    return server
-
-
 @pytest.fixture
 async def notices(pg_world: WorldFactory) -> AsyncIterator[Notices]:
     world = await pg_world("eg")
     mix = BulkMix(english_every=3, no_phone_every=0, sms_opt_out_every=0, whatsapp_opt_in_every=5)
     await seed_bulk_accounts(world.sessions, world.profile, 12, CYCLE, DAYTIME, mix=mix)
     prefix = f"test:{uuid.uuid4().hex[:10]}:"
-    billing_server = await _serve(create_billing_app(world.ledger))
+    billing_server = await serve(create_billing_app(world.ledger))
     billing_url = str(billing_server.make_url("")).rstrip("/")
-    standin_server = await _serve(
+    standin_server = await serve(
         create_standin_app(StandinConfig(account_sid=SID, auth_token=TOKEN, callback_delay_ms=5))
     )
     standin_url = str(standin_server.make_url("")).rstrip("/")
@@ -144,7 +137,7 @@ async def notices(pg_world: WorldFactory) -> AsyncIterator[Notices]:
         twilio_auth_token=TOKEN,
         public_base_url=gateway_url,
     )
-    gateway_server = await _serve(create_gateway_app(settings), port)
+    gateway_server = await serve(create_gateway_app(settings), port)
     billing = BillingClient(billing_url, timeouts=Timeouts(1.0, 10.0))
     queue = RedisWorkQueue.from_url(REDIS_URL, prefix)
     sender = TwilioSender.create(SID, TOKEN, standin_url, gateway_url + STATUS_PATH, 5.0)
