@@ -20,7 +20,7 @@ from tasdeed.logs import get_logger
 from tasdeed.metrics import HOP_SECONDS, HOPS, PAYMENTS
 from tasdeed.money import Money
 from tasdeed.normalise import normalise_input
-from tasdeed.notices.consent import ConsentChange, consent_keyword
+from tasdeed.notices.consent import ConsentChange, consent_in_normalised
 from tasdeed.profile import Profile
 from tasdeed.state_store import StateStore
 
@@ -86,7 +86,7 @@ class ChatService:
             return ChatTurn([Reply(self._t("error.input_too_long", language))])
         if not normalised.text:
             return ChatTurn([Reply(self._t("chat.fallback", language))])
-        change = consent_keyword(text)
+        change = consent_in_normalised(normalised.text)
         if change is not None and channel in ("sms", "whatsapp") and self.billing is not None:
             return await self._change_consent(channel, address, change, language)
         try:

@@ -18,7 +18,13 @@ _OPT_IN = frozenset({"start", "unstop", "subscribe", "اشتراك", "اشترك
 
 
 def consent_keyword(text: str) -> ConsentChange | None:
-    words = normalise_input(text).text.casefold().strip(" .!؟?")
+    """The change a raw message asks for, if it is only an opt-out or opt-in word."""
+    return consent_in_normalised(normalise_input(text).text)
+
+
+def consent_in_normalised(text: str) -> ConsentChange | None:
+    """The same for text `normalise_input` already produced (a channel that has it)."""
+    words = text.casefold().strip(" .!؟?")
     if words in _OPT_OUT:
         return "opt_out"
     if words in _OPT_IN:
