@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import profile, remember, say
 from tasdeed.codes import check_payment_code, mask_code
-from tasdeed.flows.screens import Text
+from tasdeed.text import Text
 
 
 async def take_code(

@@ -14,8 +14,8 @@ from actions.codes import CodeSlotValidation
 from actions.context import CHANNEL, billing, conversation, conversation_key, remember, say
 from actions.payment import refusal_text
 from tasdeed.billing_client import BillingRefused, BillingUnavailable
-from tasdeed.flows.screens import DigitString, Text
 from tasdeed.normalise import normalise_digits, normalise_input, strip_invisible
+from tasdeed.text import DigitString, Text
 
 TICKET = re.compile(r"(?<![0-9])[0-9]{8}(?![0-9])", re.ASCII)
 MAX_DESCRIPTION = 500

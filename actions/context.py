@@ -10,12 +10,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from tasdeed.billing_client import BillingClient, Timeouts
-from tasdeed.flows.screens import Text
 from tasdeed.flows.text_render import TextRenderer
 from tasdeed.language import guess_language
 from tasdeed.profile import Profile, load_profile
 from tasdeed.settings import get_settings
 from tasdeed.state_store import StateStore, create_store
+from tasdeed.text import Text
 
 CHANNEL = "chat"
 STATE_TTL_S = 1800

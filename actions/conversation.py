@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import profile, remember, say
-from tasdeed.flows.screens import Text
+from tasdeed.text import Text
 
 REPLIES = {
     "greet": "chat.greet",

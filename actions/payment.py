@@ -17,8 +17,8 @@ from tasdeed.billing_client import (
     BillingUnavailable,
     PaymentOutcomeUnknown,
 )
-from tasdeed.flows.screens import DigitString, Months, Text
 from tasdeed.money import Money
+from tasdeed.text import DigitString, Months, Text
 
 
 def refusal_text(refused: BillingRefused) -> Text:

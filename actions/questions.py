@@ -12,7 +12,7 @@ from actions.codes import CodeSlotValidation
 from actions.context import billing, conversation, profile, remember, say
 from actions.payment import refusal_text
 from tasdeed.billing_client import BillingRefused, BillingUnavailable
-from tasdeed.flows.screens import Months, Text
+from tasdeed.text import Months, Text
 
 RULE_TOPICS = {"incentive": "incentive", "compensation": "compensation"}
 

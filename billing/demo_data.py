@@ -83,6 +83,7 @@ def plan_accounts(
     scenarios = [1, 3, 0, 1]
     planned: list[tuple[DemoAccount, list[int]]] = []
     seen_codes: set[str] = set()
+    width = profile.account_number.digits
     for index in range(count):
         code = _code(rng, profile.payment_code.length)
         while code in seen_codes:
@@ -101,7 +102,7 @@ def plan_accounts(
             (
                 DemoAccount(
                     code=code,
-                    account_number=f"{profile.country}{index + 1:06d}",
+                    account_number=f"{profile.country}{index + 1:0{width}d}",
                     payee_name=name,
                     area=rng.choice(profile.areas),
                     unpaid_bills=unpaid,

@@ -27,7 +27,6 @@ from billing.models import (
     ServiceEvent,
 )
 from billing.outbox import CREDITS, add_notice
-from tasdeed.flows.screens import Text, text_to_json
 from tasdeed.money import Money
 from tasdeed.profile import Profile
 from tasdeed.rules.decision import Decision
@@ -42,6 +41,7 @@ from tasdeed.rules.kuwait import (
 from tasdeed.rules.saudi import ServiceEvent as RuleEvent
 from tasdeed.rules.saudi import compensations, working_calendar
 from tasdeed.rules.settings import RuleSettings, rule_settings
+from tasdeed.text import Text, text_to_json
 
 NO_READING_DAYS = 10_000  # "never entered a reading" is older than any limit
 

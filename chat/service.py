@@ -12,7 +12,6 @@ from typing import Any
 from chat.rasa_client import RasaClient, RasaUnavailable
 from chat.receipt_image import render_receipt
 from tasdeed.billing_client import BillingClient, BillingError, NoticeChannel
-from tasdeed.flows.screens import DigitString, Text
 from tasdeed.flows.text_render import TextRenderer
 from tasdeed.i18n import translate
 from tasdeed.language import guess_language
@@ -23,6 +22,7 @@ from tasdeed.normalise import normalise_input
 from tasdeed.notices.consent import ConsentChange, consent_in_normalised
 from tasdeed.profile import Profile
 from tasdeed.state_store import StateStore
+from tasdeed.text import DigitString, Text
 
 log = get_logger("chat")
 SEEN_TTL_S = 86_400

@@ -19,7 +19,7 @@ from typing import Any
 from ivr.voice import TwimlBuilder, VoiceRenderer
 from tasdeed.billing_client import BillingClient
 from tasdeed.flows.engine import BACK, HOME, FlowEngine, FlowState
-from tasdeed.flows.screens import DigitString, Expects, Screen, Text
+from tasdeed.flows.screens import Expects, Screen
 from tasdeed.i18n import translate
 from tasdeed.logs import get_logger
 from tasdeed.metrics import HOP_SECONDS, HOPS, PAYMENTS
@@ -27,6 +27,7 @@ from tasdeed.normalise import normalise_input
 from tasdeed.profile import Profile
 from tasdeed.spoken import spoken_digits
 from tasdeed.state_store import StateStore
+from tasdeed.text import DigitString, Text
 
 log = get_logger("ivr")
 CHANNEL = "ivr"

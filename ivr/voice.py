@@ -18,11 +18,12 @@ from tasdeed.amount_words import (
     number_in_words_ar,
     number_in_words_en,
 )
-from tasdeed.flows.screens import DigitString, Expects, Param, Screen, Text
+from tasdeed.flows.screens import Expects, Screen
 from tasdeed.flows.text_render import TextRenderer, looks_like_iso_date
 from tasdeed.i18n import translate
 from tasdeed.money import Money
 from tasdeed.profile import Profile
+from tasdeed.text import DigitString, Param, Text
 
 SILENCE_TIMEOUT_S = 6
 DATA_TIMEOUT_S = 10

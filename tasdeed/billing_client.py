@@ -35,8 +35,8 @@ from tasdeed.contract import (
     RefusalReason,
     RuleAnswer,
 )
-from tasdeed.flows.screens import text_from_json
 from tasdeed.money import Money
+from tasdeed.text import text_from_json
 
 
 class BillingError(Exception):

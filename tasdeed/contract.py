@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tasdeed.flows.screens import Text
 from tasdeed.money import Money
+from tasdeed.text import Text
 
 
 class RefusalReason(StrEnum):

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
@@ -26,6 +26,13 @@ class _Frozen(BaseModel):
 class PaymentCodeFormat(_Frozen):
     length: int = Field(ge=6, le=20)
     check: Literal["damm"] = "damm"
+
+
+class AccountNumberFormat(_Frozen):
+    """The utility's account number: the country letters and a run of digits ("EG000123").
+    On a keypad a person types only the digits; its length tells it from an e-payment code."""
+
+    digits: int = Field(default=6, ge=4, le=12)
 
 
 class PaymentSettings(_Frozen):
@@ -92,12 +99,19 @@ class Profile(_Frozen):
     ussd_service_code: str
     areas: tuple[str, ...]
     payment_code: PaymentCodeFormat
+    account_number: AccountNumberFormat = Field(default_factory=AccountNumberFormat)
     payments: PaymentSettings
     voice: VoiceSettings
     notices: NoticeSettings
     complaints: ComplaintSettings = Field(default_factory=ComplaintSettings)
     installments: InstallmentSettings = Field(default_factory=InstallmentSettings)
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _code_and_account_differ(self) -> Profile:
+        if self.account_number.digits == self.payment_code.length:
+            raise ValueError("account numbers and e-payment codes must differ in length")
+        return self
 
     def locale_for(self, language: str) -> str:
         """The babel locale for a person's language choice ("ar" or "en")."""

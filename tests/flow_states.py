@@ -4,9 +4,9 @@ checking what every screen becomes on every channel."""
 from __future__ import annotations
 
 from tasdeed.flows.engine import FlowState
-from tasdeed.flows.screens import Text, text_to_json
 from tasdeed.money import Money
 from tasdeed.profile import load_profile
+from tasdeed.text import Text, text_to_json
 
 LARGEST_MINOR = 10**12 - 1  # 999,999,999.999 KD or 9,999,999,999.99 EGP
 MONTHS = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]

@@ -19,13 +19,14 @@ from typing import Any
 
 from tasdeed.billing_client import BillingClient
 from tasdeed.flows.engine import FlowEngine, FlowState
-from tasdeed.flows.screens import Screen, Text
+from tasdeed.flows.screens import Screen
 from tasdeed.flows.text_render import TextRenderer
 from tasdeed.i18n import translate
 from tasdeed.logs import get_logger
 from tasdeed.metrics import HOP_SECONDS, HOPS, PAYMENTS
 from tasdeed.profile import Profile
 from tasdeed.state_store import StateStore
+from tasdeed.text import Text
 from ussd.events import MAX_INPUT_CHARS, UssdReply, UssdRequest
 from ussd.pages import MORE, for_unshaped_handset, paginate
 

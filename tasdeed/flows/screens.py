@@ -1,17 +1,15 @@
-"""Channel-neutral screens: words are catalogue keys, values stay typed until rendering.
+"""Channel-neutral screens: what a step shows (catalogue texts) and what it asks for.
 
-A value that is `Money` is shown as figures on a screen and spoken in words on a call; a
-`DigitString` (a code, a ticket) is shown as is and read digit by digit by voice.
+The texts themselves (`Text` and its typed values) are `tasdeed.text`: rules, notices and
+the backend use them too, without knowing about screens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from tasdeed.money import Money
+from tasdeed.text import Text
 
 
 class Expects(StrEnum):
@@ -27,30 +25,6 @@ class Expects(StrEnum):
     @property
     def is_data(self) -> bool:
         return self is not Expects.CHOICE
-
-
-@dataclass(frozen=True, slots=True)
-class DigitString:
-    """An identifier (code, ticket, receipt number), not a quantity: shown as it is (digits
-    in the profile's style when it is all digits) and read one character at a time."""
-
-    digits: str
-
-
-@dataclass(frozen=True, slots=True)
-class Months:
-    """Bill months ("2026-10") for display in the person's language."""
-
-    months: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    key: str
-    params: Mapping[str, Param] = field(default_factory=dict)
-
-
-Param = str | int | Money | DigitString | Months | Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,38 +45,3 @@ class Screen:
     @property
     def can_go_back(self) -> bool:
         return not self.final and not self.expects.is_data
-
-
-def text_to_json(text: Text) -> dict[str, Any]:
-    """A Text as plain JSON, for session state and for explanations sent over HTTP."""
-    params: dict[str, Any] = {}
-    for name, value in text.params.items():
-        if isinstance(value, Money):
-            params[name] = {"money": [value.minor, value.currency]}
-        elif isinstance(value, DigitString):
-            params[name] = {"digits": value.digits}
-        elif isinstance(value, Months):
-            params[name] = {"months": list(value.months)}
-        elif isinstance(value, Text):
-            params[name] = {"text": text_to_json(value)}
-        else:
-            params[name] = value
-    return {"key": text.key, "params": params}
-
-
-def text_from_json(raw: Mapping[str, Any]) -> Text:
-    params: dict[str, Param] = {}
-    for name, value in raw.get("params", {}).items():
-        if isinstance(value, dict) and "money" in value:
-            params[name] = Money(int(value["money"][0]), str(value["money"][1]))
-        elif isinstance(value, dict) and "digits" in value:
-            params[name] = DigitString(str(value["digits"]))
-        elif isinstance(value, dict) and "months" in value:
-            params[name] = Months(tuple(value["months"]))
-        elif isinstance(value, dict) and "text" in value:
-            params[name] = text_from_json(value["text"])
-        elif isinstance(value, str | int):
-            params[name] = value
-        else:
-            params[name] = str(value)
-    return Text(str(raw["key"]), params)

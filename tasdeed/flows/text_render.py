@@ -12,11 +12,12 @@ from functools import lru_cache
 
 from babel.dates import format_date
 
-from tasdeed.flows.screens import DigitString, Months, Param, Screen, Text
+from tasdeed.flows.screens import Screen
 from tasdeed.i18n import translate
 from tasdeed.money import Money, babel_locale, format_money
 from tasdeed.normalise import localise_digits, strip_invisible
 from tasdeed.profile import Profile
+from tasdeed.text import DigitString, Months, Param, Text
 
 
 class TextRenderer:

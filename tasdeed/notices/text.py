@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from tasdeed.flows.screens import DigitString, Months, Param, Text
 from tasdeed.flows.text_render import TextRenderer
 from tasdeed.money import Money
 from tasdeed.notices.kinds import Channel, NoticeKind
 from tasdeed.profile import Profile
 from tasdeed.sms import SegmentCount, count_segments
+from tasdeed.text import DigitString, Months, Param, Text
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from tasdeed.flows.screens import DigitString, Text
+from tasdeed.text import DigitString, Text
 
 
 @dataclass(frozen=True, slots=True)

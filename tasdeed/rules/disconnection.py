@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from hijridate import Gregorian
 
-from tasdeed.flows.screens import Text
 from tasdeed.rules.decision import Decision, require_aware
 from tasdeed.rules.saudi import Compensation, ServiceEvent, prohibited_disconnection_compensation
 from tasdeed.rules.settings import CompensationSettings, ProtectedDisconnectionSettings
+from tasdeed.text import Text
 
 RAMADAN = 9
 

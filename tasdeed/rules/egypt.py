@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tasdeed.flows.screens import Text
 from tasdeed.rules.decision import Decision
 from tasdeed.rules.settings import PrepaidConversionSettings
+from tasdeed.text import Text
 
 
 def prepaid_conversion(unpaid_bills: int, s: PrepaidConversionSettings) -> Decision:

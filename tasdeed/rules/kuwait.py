@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from tasdeed.flows.screens import Text
 from tasdeed.money import Money
 from tasdeed.rules.decision import Decision, percent
 from tasdeed.rules.settings import AhsemhaSettings, TransactionBlockSettings
+from tasdeed.text import Text
 
 HUNDRED = Decimal(100)
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)

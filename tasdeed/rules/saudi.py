@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from tasdeed.flows.screens import DigitString, Text
 from tasdeed.money import Money
 from tasdeed.rules.calendar import WorkingCalendar
 from tasdeed.rules.decision import require_aware
 from tasdeed.rules.settings import CompensationSettings
+from tasdeed.text import DigitString, Text
 
 EventKind = Literal[
     "reconnection",

@@ -183,6 +183,7 @@ WORST = {
     "due": _worst_amount(),
     "receipt": "EG261124ABCDEF12",  # billing.ledger: profile id + yymmdd + 8 hex digits
     "length": "20",  # PaymentCodeFormat allows up to 20 digits
+    "account": "12",  # AccountNumberFormat allows up to 12 digits
     "min": "24",
     "max": "120",
     "payee": "عبدالرحمن ع. م. ع. ا.",

@@ -13,9 +13,9 @@ from ivr.calls import IvrService
 from ivr.voice import TwimlBuilder
 from tasdeed.billing_client import BillingClient
 from tasdeed.flows.engine import SCREEN_NAMES
-from tasdeed.flows.screens import Text
 from tasdeed.profile import available_profiles, load_profile
 from tasdeed.state_store import MemoryStore
+from tasdeed.text import Text
 from tests.flow_states import worst_state
 from tests.twiml_rules import check_twiml
 

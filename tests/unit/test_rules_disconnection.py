@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tasdeed.flows.screens import Text
 from tasdeed.flows.text_render import TextRenderer
 from tasdeed.money import Money
 from tasdeed.profile import load_profile
@@ -25,6 +24,7 @@ from tasdeed.rules.settings import (
     ProtectedDisconnectionSettings,
     rule_settings,
 )
+from tasdeed.text import Text
 
 SA = load_profile("sa")
 RULES = rule_settings(SA)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tasdeed.flows.screens import Text
 from tasdeed.flows.text_render import TextRenderer
 from tasdeed.profile import load_profile
 from tasdeed.rules.egypt import prepaid_conversion
 from tasdeed.rules.settings import PrepaidConversionSettings, rule_settings
+from tasdeed.text import Text
 
 EG = load_profile("eg")
 RULES = rule_settings(EG)

@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasdeed.flows.screens import DigitString, Text
 from tasdeed.flows.text_render import TextRenderer
 from tasdeed.money import Money
 from tasdeed.profile import load_profile
@@ -30,6 +29,7 @@ from tasdeed.rules.kuwait import (
     transaction_block,
 )
 from tasdeed.rules.settings import AhsemhaSettings, TransactionBlockSettings, rule_settings
+from tasdeed.text import DigitString, Text
 
 KW = load_profile("kw")
 RULES = rule_settings(KW)

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasdeed.flows.screens import DigitString, Text
 from tasdeed.flows.text_render import TextRenderer
 from tasdeed.money import Money
 from tasdeed.profile import load_profile
@@ -27,6 +26,7 @@ from tasdeed.rules.saudi import (
     working_calendar,
 )
 from tasdeed.rules.settings import CompensationSettings, rule_settings
+from tasdeed.text import DigitString, Text
 
 SA = load_profile("sa")
 RULES = rule_settings(SA)

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from tasdeed.billing_client import BillingClient
 from tasdeed.flows.engine import SCREEN_NAMES
-from tasdeed.flows.screens import DigitString, Text, text_to_json
 from tasdeed.i18n import catalogue
 from tasdeed.money import Money
 from tasdeed.profile import available_profiles, load_profile
 from tasdeed.state_store import MemoryStore
+from tasdeed.text import DigitString, Text, text_to_json
 from tests.flow_states import LARGEST_MINOR, worst_state
 from ussd.pages import GSM7_LIMIT, UCS2_LIMIT, for_unshaped_handset, page_limit, paginate
 from ussd.service import UssdService

@@ -1,0 +1,402 @@
+"""The core functions the walk table calls: each reads one answer, talks to the billing
+backend through the one client, keeps what later steps show, and names the next step.
+
+A call raises `Retry` when the answer was not taken (the step is shown again with the
+reason). Money moves in exactly one place, `confirm_quote`, and the table reaches it only
+from the confirmation step's "1" (or an explicit yes from the reviewed list, which the
+engine turns into "1"); its idempotency key comes from the conversation and the quote, so a
+replayed hop returns the same receipt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasdeed.billing_client import (
+    BillingClient,
+    BillingRefused,
+    PaymentOutcomeUnknown,
+)
+from tasdeed.codes import CodeProblem
+from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, Quote, RefusalReason
+from tasdeed.flows.state import FlowState
+from tasdeed.identifiers import AccountRef, find_account_ref
+from tasdeed.money import Money, parse_amount
+from tasdeed.normalise import digits_only, normalise_input, strip_invisible
+from tasdeed.profile import Profile
+from tasdeed.text import DigitString, Text, text_to_json
+
+MAX_DESCRIPTION = 500
+TICKET_LENGTH = 8
+MAX_READING_DIGITS = 9
+
+
+class Retry(Exception):
+    """The input was not taken; show the same step with this reason."""
+
+    def __init__(self, text: Text):
+        super().__init__(text.key)
+        self.text = text
+
+
+class WalkCalls:
+    def __init__(self, profile: Profile, billing: BillingClient, channel: str):
+        self.profile = profile
+        self.billing = billing
+        self.channel = channel
+
+    # ---- shared pieces --------------------------------------------------------------------
+
+    def key(self, state: FlowState, purpose: str) -> str:
+        """Idempotency key: one per conversation and purpose, the same on every channel."""
+        return f"{self.channel}:{state.data['conversation']}:{purpose}"
+
+    def money(self, minor: int) -> Money:
+        return Money(int(minor), self.profile.currency)
+
+    def refusal(self, refused: BillingRefused) -> Text:
+        params: dict[str, Any] = {}
+        details = refused.details
+        if "minimum_minor" in details:
+            params["minimum"] = self.money(details["minimum_minor"])
+        if "due_minor" in details:
+            params["due"] = self.money(details["due_minor"])
+        if "receipt" in details:
+            params["receipt"] = DigitString(str(details["receipt"]))
+        if "previous" in details:
+            params["previous"] = int(details["previous"])
+        if "min" in details:
+            params["min"], params["max"] = int(details["min"]), int(details["max"])
+        return Text(f"refusal.{refused.reason.value}", params)
+
+    def _problem(self, problem: CodeProblem) -> Retry:
+        return Retry(Text(f"code.{problem.value}", {"length": self.profile.payment_code.length}))
+
+    def code(self, raw: str) -> str:
+        """An e-payment code, checked locally (paying and the rules need the code itself)."""
+        found = find_account_ref(raw, self.profile)
+        if isinstance(found, CodeProblem):
+            raise self._problem(found)
+        if found.kind == "account":
+            raise Retry(Text("code.account_not_code", {"length": self.profile.payment_code.length}))
+        return found.value
+
+    def account(self, raw: str) -> AccountRef:
+        found = find_account_ref(raw, self.profile)
+        if isinstance(found, CodeProblem):
+            raise self._problem(found)
+        return found
+
+    @staticmethod
+    def _by(ref: AccountRef) -> dict[str, str]:
+        return {"code": ref.value} if ref.kind == "code" else {"account_number": ref.value}
+
+    @staticmethod
+    def _remember(state: FlowState, ref: AccountRef) -> None:
+        state.data["code" if ref.kind == "code" else "account"] = ref.value
+        state.data.pop("account" if ref.kind == "code" else "code", None)
+
+    # ---- language and menus -----------------------------------------------------------------
+
+    async def choose_language(self, state: FlowState, choice: str) -> str:
+        state.language = "ar" if choice == "1" else "en"
+        return "main"
+
+    async def choose_category(self, state: FlowState, choice: str) -> str:
+        state.data["category"] = COMPLAINT_CATEGORIES[int(choice) - 1]
+        return "complaint.code"
+
+    async def choose_reading_kind(self, state: FlowState, choice: str) -> str:
+        state.data["reading_kind"] = READING_KINDS[int(choice) - 1]
+        return "reading.value"
+
+    # ---- balance ----------------------------------------------------------------------------
+
+    async def look_up_balance(self, state: FlowState, raw: str) -> str:
+        ref = self.account(raw)
+        try:
+            balance = await self.billing.balance(**self._by(ref))
+        except BillingRefused as refused:
+            raise Retry(self.refusal(refused)) from refused
+        self._remember(state, ref)
+        state.data["balance"] = {
+            "payee": balance.payee_masked,
+            "area": balance.area,
+            "due_minor": balance.amount_due.minor,
+            "months": list(balance.unpaid_months),
+        }
+        # Paying needs the code (an account number does not name one bill).
+        payable = balance.amount_due.minor > 0 and ref.kind == "code"
+        return "balance.result" if payable else "balance.shown"
+
+    # ---- paying -----------------------------------------------------------------------------
+
+    async def quote_code(self, state: FlowState, raw: str) -> str:
+        state.data["code"] = self.code(raw)
+        state.data.pop("amount_minor", None)
+        return await self.quote(state, amount=None, override=False)
+
+    async def quote_balance(self, state: FlowState, choice: str) -> str:
+        return await self.quote(state, amount=None, override=False)
+
+    async def quote_amount(self, state: FlowState, raw: str) -> str:
+        amount = parse_amount(raw, self.profile.currency)
+        if amount is None:
+            raise Retry(Text("refusal.invalid_amount"))
+        state.data["amount_minor"] = amount.minor
+        return await self.quote(state, amount=amount, override=False)
+
+    async def quote_again(self, state: FlowState, choice: str) -> str:
+        """A second, explicit confirmation after a recent payment: a quote that overrides."""
+        return await self.quote(state, amount=None, override=True)
+
+    async def quote(self, state: FlowState, *, amount: Money | None, override: bool) -> str:
+        try:
+            quote = await self.billing.quote(
+                state.data["code"], amount=amount, override=override, channel=self.channel
+            )
+        except BillingRefused as refused:
+            if refused.reason is RefusalReason.ALREADY_PAID_RECENTLY:
+                state.data["recent_receipt"] = str(refused.details.get("receipt", ""))
+                return "pay.again"
+            raise Retry(self.refusal(refused)) from refused
+        self._keep_quote(state, quote)
+        return "pay.confirm"
+
+    @staticmethod
+    def _keep_quote(state: FlowState, quote: Quote) -> None:
+        state.data["quote"] = {
+            "id": quote.quote_id,
+            "payee": quote.payee_masked,
+            "area": quote.area,
+            "months": list(quote.bill_months),
+            "amount_minor": quote.amount.minor,
+            "due_minor": quote.amount_due.minor,
+            "override": quote.override,
+        }
+
+    async def confirm_quote(self, state: FlowState, choice: str) -> str:
+        """The one call that moves money: the quote the person saw, under a key that makes
+        every retry of this confirmation the same payment."""
+        quote = state.data["quote"]
+        key = self.key(state, f"pay:{quote['id']}")
+        state.data["payment_key"] = key
+        try:
+            receipt = await self.billing.confirm(quote["id"], key)
+        except PaymentOutcomeUnknown:
+            return "pay.unknown"
+        except BillingRefused as refused:
+            return await self._after_refused_confirm(state, refused)
+        state.data["receipt"] = {
+            "number": receipt.receipt_number,
+            "amount_minor": receipt.amount.minor,
+            "payee": receipt.payee_masked,
+            "months": list(receipt.bill_months),
+            "paid_at": receipt.paid_at.isoformat(),
+        }
+        return "pay.receipt"
+
+    async def _after_refused_confirm(self, state: FlowState, refused: BillingRefused) -> str:
+        state.data.pop("payment_key", None)
+        if refused.reason in (RefusalReason.QUOTE_EXPIRED, RefusalReason.QUOTE_STALE):
+            # Never confirm blindly: a fresh quote, shown again, asks again.
+            amount = state.data.get("amount_minor")
+            await self.quote(state, amount=self.money(amount) if amount else None, override=False)
+            raise Retry(Text(f"refusal.{refused.reason.value}.requoted"))
+        if refused.reason is RefusalReason.ALREADY_PAID_RECENTLY:
+            state.data["recent_receipt"] = str(refused.details.get("receipt", ""))
+            return "pay.again"
+        raise Retry(self.refusal(refused))
+
+    async def resume_payment(self, state: FlowState, choice: str) -> str:
+        saved = state.data.pop("resume", {})
+        state.data["code"] = saved["code"]
+        if saved.get("payment_key"):
+            # A confirm was sent before the drop: tell what became of it, never pay again.
+            try:
+                receipt = await self.billing.payment_status(saved["payment_key"])
+            except BillingRefused:
+                pass
+            else:
+                state.data["receipt"] = {
+                    "number": receipt.receipt_number,
+                    "amount_minor": receipt.amount.minor,
+                    "payee": receipt.payee_masked,
+                    "months": list(receipt.bill_months),
+                    "paid_at": receipt.paid_at.isoformat(),
+                }
+                return "pay.receipt"
+        amount = saved.get("amount_minor")
+        if amount:
+            state.data["amount_minor"] = amount
+        try:
+            return await self.quote(
+                state, amount=self.money(amount) if amount else None, override=False
+            )
+        except Retry:
+            state.data["resume"] = saved
+            raise
+
+    # ---- complaints -------------------------------------------------------------------------
+
+    async def check_complaint_account(self, state: FlowState, raw: str) -> str:
+        ref = self.account(raw)
+        try:
+            await self.billing.balance(**self._by(ref))
+        except BillingRefused as refused:
+            raise Retry(self.refusal(refused)) from refused
+        self._remember(state, ref)
+        return "complaint.description"
+
+    async def file_complaint(self, state: FlowState, raw: str) -> str:
+        # Stored as the person wrote it (minus invisible marks and repeated spaces).
+        description = " ".join(strip_invisible(raw).split())
+        if not normalise_input(description).text:
+            raise Retry(Text("error.empty_description"))
+        try:
+            ticket = await self.billing.file_complaint(
+                category=state.data["category"],
+                description=description[:MAX_DESCRIPTION],
+                channel=self.channel,
+                idempotency_key=self.key(state, "complaint"),
+                code=state.data.get("code"),
+                account_number=state.data.get("account"),
+            )
+        except BillingRefused as refused:
+            raise Retry(self.refusal(refused)) from refused
+        state.data["ticket"] = {
+            "number": ticket.ticket_number,
+            "due": ticket.sla_due_at.date().isoformat(),
+        }
+        return "complaint.done"
+
+    async def follow_complaint(self, state: FlowState, raw: str) -> str:
+        ticket = digits_only(raw) or _only_number(raw)
+        if ticket is None or len(ticket) != TICKET_LENGTH:
+            raise Retry(Text("error.ticket_format", {"length": TICKET_LENGTH}))
+        try:
+            status = await self.billing.complaint_status(ticket)
+        except BillingRefused as refused:
+            raise Retry(self.refusal(refused)) from refused
+        state.data["ticket"] = {
+            "number": status.ticket_number,
+            "status": status.status,
+            "due": status.sla_due_at.date().isoformat(),
+        }
+        return "follow.result"
+
+    # ---- installments -----------------------------------------------------------------------
+
+    async def check_installment_account(self, state: FlowState, raw: str) -> str:
+        ref = self.account(raw)
+        try:
+            balance = await self.billing.balance(**self._by(ref))
+        except BillingRefused as refused:
+            raise Retry(self.refusal(refused)) from refused
+        if balance.amount_due.minor == 0:
+            raise Retry(Text("refusal.nothing_due"))
+        self._remember(state, ref)
+        state.data["due_minor"] = balance.amount_due.minor
+        return "installments.months"
+
+    async def choose_months(self, state: FlowState, raw: str) -> str:
+        settings = self.profile.installments
+        months = digits_only(raw) or _only_number(raw)
+        if months is None or not settings.min_months <= int(months) <= settings.max_months:
+            raise Retry(
+                Text(
+                    "refusal.invalid_months",
+                    {"min": settings.min_months, "max": settings.max_months},
+                )
+            )
+        state.data["months"] = int(months)
+        if settings.requires_debt_acknowledgment:
+            return "installments.ack"
+        return await self._request_plan(state, acknowledge=False)
+
+    async def acknowledge_debt(self, state: FlowState, choice: str) -> str:
+        return await self._request_plan(state, acknowledge=True)
+
+    async def _request_plan(self, state: FlowState, *, acknowledge: bool) -> str:
+        try:
+            plan = await self.billing.request_installments(
+                months=state.data["months"],
+                acknowledge_debt=acknowledge,
+                idempotency_key=self.key(state, "installments"),
+                code=state.data.get("code"),
+                account_number=state.data.get("account"),
+            )
+        except BillingRefused as refused:
+            raise Retry(self.refusal(refused)) from refused
+        state.data["plan"] = {
+            "number": plan.plan_id,
+            "months": plan.months,
+            "installment_minor": plan.installment.minor,
+            "first_due": plan.first_due_date,
+        }
+        return "installments.done"
+
+    # ---- rules and readings -----------------------------------------------------------------
+
+    async def choose_topic(self, state: FlowState, choice: str) -> str:
+        state.data["topic"] = rule_topics(self.profile)[int(choice) - 1]
+        return "rules.code"
+
+    async def answer_rule(self, state: FlowState, raw: str) -> str:
+        code = self.code(raw)
+        state.data["code"] = code
+        if state.data["topic"] == "reading":
+            return "reading.kind"
+        try:
+            answer = await self.billing.rule_answer(state.data["topic"], code=code)
+        except BillingRefused as refused:
+            raise Retry(self.refusal(refused)) from refused
+        state.data["answer"] = [text_to_json(reason) for reason in answer.reasons]
+        return "rules.answer"
+
+    async def submit_reading(self, state: FlowState, raw: str) -> str:
+        value = digits_only(raw) or _only_number(raw)
+        if value is None or len(value) > MAX_READING_DIGITS:
+            raise Retry(Text("reading.invalid"))
+        try:
+            receipt = await self.billing.submit_reading(
+                code=state.data["code"],
+                kind=state.data["reading_kind"],
+                value=int(value),
+                channel=self.channel,
+                idempotency_key=self.key(state, "reading"),
+            )
+        except BillingRefused as refused:
+            raise Retry(self.refusal(refused)) from refused
+        state.data["reading"] = {
+            "kind": receipt.kind,
+            "value": receipt.value,
+            "consumption": receipt.consumption,
+        }
+        return "reading.done"
+
+
+def rule_topics(profile: Profile) -> tuple[str, ...]:
+    """What this utility's rules let a person ask (the profile decides), plus meter readings
+    where an incentive depends on them."""
+    rules = profile.rules
+    topics = [
+        topic
+        for topic, section in (
+            ("prepaid", "prepaid_conversion"),
+            ("block", "transaction_block"),
+            ("incentive", "ahsemha"),
+            ("compensation", "compensation"),
+            ("disconnection", "protected_disconnection"),
+        )
+        if section in rules
+    ]
+    if "ahsemha" in rules:
+        topics.append("reading")
+    return tuple(topics)
+
+
+def _only_number(raw: str) -> str | None:
+    """The one number in a sentence ("عايز اقسط على 6 شهور" → "6"), for chat."""
+    numbers = [word for word in normalise_input(raw).text.split() if digits_only(word)]
+    return digits_only(numbers[0]) if len(numbers) == 1 else None
