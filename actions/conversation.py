@@ -1,20 +1,23 @@
-"""Greetings, goodbyes, things out of scope, not understood, a person, cancelling."""
+"""Outside a walk: greetings, goodbyes, things out of scope, not understood, a person."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import profile, remember, say
+from actions.context import profile, say
 from tasdeed.text import Text
 
 REPLIES = {
     "greet": "chat.greet",
     "goodbye": "chat.goodbye",
     "out_of_scope": "chat.out_of_scope",
+    # A yes or a no with no walk open answers nothing: nothing is waiting for it.
+    "affirm": "chat.nothing_open",
+    "deny": "chat.nothing_open",
 }
 
 
@@ -40,17 +43,3 @@ class ActionHandoff(Action):
         await say(dispatcher, tracker, Text("chat.handoff", {"line": profile().contact_line}))
         dispatcher.utter_message(json_message={"handoff": True})
         return []
-
-
-class ActionCancel(Action):
-    """The person changed their mind: nothing moved, nothing kept."""
-
-    def name(self) -> str:
-        return "action_cancel"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
-        await remember(tracker, code=None, quote=None)
-        await say(dispatcher, tracker, Text("flow.cancelled"))
-        return [ActiveLoop(None), SlotSet("requested_slot", None), AllSlotsReset()]
