@@ -49,6 +49,8 @@ nlu-report: model
 	$(RASA) test nlu --model var/models/tasdeed.tar.gz --nlu var/nlu/test --out var/reports/rasa-nlu
 	$(PY) scripts/nlu_report.py
 
+# Rasa's HTTP API token (the IVR's NLU); a local one unless the environment or .env sets it.
+run: export RASA_TOKEN ?= local-dev-token
 run: setup model
 	TASDEED_PROFILE=$(PROFILE) $(PY) -m billing prepare
 	TASDEED_PROFILE=$(PROFILE) $(VENV)/bin/honcho -f Procfile start

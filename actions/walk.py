@@ -68,10 +68,11 @@ async def save_walk(tracker: Tracker, state: FlowState, conversation: str) -> No
     await store().set(_walk_key(tracker), record, WALK_TTL_S)
 
 
-async def show(dispatcher: CollectingDispatcher, tracker: Tracker, screen: Screen) -> None:
+def show(dispatcher: CollectingDispatcher, screen: Screen, language: str) -> None:
     """A screen as one chat message: the reason an answer was not taken, the body, the
-    options; on a confirmation, how to say yes or no."""
-    renderer = TextRenderer(profile(), await language(tracker))
+    options; on a confirmation, how to say yes or no. In the language the walk started in:
+    a one-word "ok" or "cancel" in an Arabic chat does not switch it to English."""
+    renderer = TextRenderer(profile(), language)
     lines = renderer.body_lines(screen) + renderer.option_lines(screen)
     if STEPS[screen.name].yes and STEPS[screen.name].no:
         lines.append(renderer.text(Text("chat.yes_no_hint")))
@@ -111,11 +112,10 @@ class ValidateWalkForm(FormValidationAction):
             conversation = state.data["conversation"]
         else:
             state, conversation = walk
-            state.language = await language(tracker)
             screen = await flow.handle(state, text, conversation)
         await save_walk(tracker, state, conversation)
         if screen.final:
-            await show(dispatcher, tracker, screen)
+            show(dispatcher, screen, state.language)
             _finished(dispatcher, state, screen)
             return {"walk_input": DONE}
         return {"walk_input": None}  # the form asks again: action_ask_walk_input shows it
@@ -158,7 +158,7 @@ class ActionAskWalkInput(Action):
     ) -> list[EventType]:
         walk = await load_walk(tracker)
         if walk is not None:
-            await show(dispatcher, tracker, engine().render(walk[0]))
+            show(dispatcher, engine().render(walk[0]), walk[0].language)
         return []
 
 

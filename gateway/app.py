@@ -76,12 +76,16 @@ def create_app(settings: Settings) -> web.Application:
             reshape_networks=settings.reshape_networks(),
         ),
     )
+    # One Rasa client: its REST channel for chat, its NLU for what callers say at the IVR's
+    # main menu.
+    rasa = RasaClient(settings.rasa_url, token=settings.rasa_token)
     ivr_routes.add_routes(
         app,
-        IvrService(profile, billing, store, TwimlBuilder(profile, settings.public_base_url)),
+        IvrService(
+            profile, billing, store, TwimlBuilder(profile, settings.public_base_url), nlu=rasa
+        ),
         TwilioSignatures(settings.twilio_auth_token, settings.public_base_url),
     )
-    rasa = RasaClient(settings.rasa_url)
     chat_routes.add_routes(
         app,
         ChatService(profile, rasa, store, billing),

@@ -33,6 +33,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from twilio.request_validator import RequestValidator
 
 from tasdeed.billing_client import BillingClient, BillingError
+from tasdeed.flows.diagram import mermaid
 from tasdeed.i18n import LANGUAGES, catalogue, translate
 from tasdeed.logs import get_logger
 from tasdeed.money import Money, format_money
@@ -476,10 +477,36 @@ async def simulator_page(request: web.Request) -> web.Response:
         + _call_section(sim.profile, language)
         + _demo_section(sim.profile, demos, language)
         + _profiles_section(sim.profile, language)
+        + _walks_section(sim.profile, language)
         + "</main>"
     )
     page = _page(language, title, body, _page_config(sim, language), ["common.js", "simulator.js"])
     return web.Response(text=page, content_type="text/html")
+
+
+# Words of the menu-tree section (not yet in the sim.* catalogue keys).
+WALKS_WORDS = {
+    "ar": ("شجرة القوائم", "نص Mermaid مولَّد من جدول الخطوات: الصقه في أي عارض Mermaid."),
+    "en": ("Menu tree", "Mermaid text drawn from the walk table: paste into any Mermaid viewer."),
+}
+
+
+def _walks_section(profile: Profile, language: str) -> str:
+    """The walk table as Mermaid text in a <pre> (no diagram script: the page stays offline)."""
+    title, note = WALKS_WORDS[language]
+    return (
+        f'<section class="card wide" id="walks"><h2>{html.escape(title)}</h2>'
+        f'<p class=fine>{html.escape(note)} <a href="/simulator/walks?lang={language}" '
+        'dir="ltr">/simulator/walks</a></p><details><summary>Mermaid</summary>'
+        '<div class="scroll"><pre dir="ltr" id="walks-text">'
+        f"{html.escape(mermaid(profile, language))}</pre></div></details></section>"
+    )
+
+
+async def walks_text(request: web.Request) -> web.Response:
+    """The running profile's walk table as Mermaid text (`tasdeed.flows.diagram`)."""
+    text = mermaid(request.app[SIMULATOR].profile, _language(request))
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
 
 async def operator_page(request: web.Request) -> web.Response:
@@ -676,6 +703,7 @@ def add_routes(
     app.router.add_get("/simulator/metrics.json", metrics_json)
     app.router.add_get("/simulator/operator.json", operator_json)
     app.router.add_post("/simulator/ivr", ivr_relay)
+    app.router.add_get("/simulator/walks", walks_text)
     app.router.add_static("/static/", STATIC_DIR)
 
 

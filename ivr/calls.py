@@ -8,6 +8,13 @@ the quote, so even a confirm processed twice pays once.
 Keys on a call: digits as on the USSD menus; on menus 9 repeats, 0 asks for an agent and *
 goes back; on code and amount prompts the caller ends with # and * returns to the main menu.
 Two silences or two wrong answers in a row offer an agent; silence at that offer transfers.
+
+Words on a call: spoken digits count as keys everywhere. An answer on the reviewed lists
+(`tasdeed.answers`: yes, no, cancel, goodbye, a person) goes to the engine as said, which
+takes yes/no only where the step names the option they stand for and leaving words at any
+step; a request for a person transfers. Only at the main menu is anything else said handed
+to the NLU (`ivr.understanding`), whose intent picks a menu item when it is sure enough.
+Nothing the NLU says is used on any other step: at a confirmation only the yes-list pays.
 """
 
 from __future__ import annotations
@@ -16,10 +23,13 @@ import hashlib
 import time
 from typing import Any
 
+from ivr.understanding import Understands
 from ivr.voice import TwimlBuilder, VoiceRenderer
+from tasdeed.answers import Answer, read_answer
 from tasdeed.billing_client import BillingClient
 from tasdeed.flows.engine import BACK, HOME, FlowEngine, FlowState
 from tasdeed.flows.screens import Expects, Screen
+from tasdeed.flows.walks import MENU_INTENTS, menu_choice_for
 from tasdeed.i18n import translate
 from tasdeed.logs import get_logger
 from tasdeed.metrics import HOP_SECONDS, HOPS, PAYMENTS
@@ -37,6 +47,10 @@ MAX_SILENCES = 2
 REPEAT, AGENT, STAR = "9", "0", "*"
 AGENT_WORDS = frozenset({"موظف", "خدمه العملاء", "agent", "operator", "representative"})
 KEPT_REPLIES = 3
+# The NLU picks a main-menu item only this sure; below it the menu is asked again.
+MIN_MENU_CONFIDENCE = 0.6
+MAIN_MENU = "main"
+HANDOFF = "walk.handoff"
 
 
 def _call_key(call_sid: str) -> str:
@@ -45,11 +59,17 @@ def _call_key(call_sid: str) -> str:
 
 class IvrService:
     def __init__(
-        self, profile: Profile, billing: BillingClient, store: StateStore, twiml: TwimlBuilder
+        self,
+        profile: Profile,
+        billing: BillingClient,
+        store: StateStore,
+        twiml: TwimlBuilder,
+        nlu: Understands | None = None,
     ):
         self.profile = profile
         self.store = store
         self.twiml = twiml
+        self.nlu = nlu  # None: spoken digits and the reviewed answer lists only
         self.engine = FlowEngine(profile, billing, CHANNEL)
 
     # ---- webhooks -------------------------------------------------------------------
@@ -140,12 +160,13 @@ class IvrService:
         record["silences"] = 0
         next_step = record["step"] + 1
         screen = self.engine.render(state)
-        value = self._interpret(form, screen)
         if record["mode"] == "agent_offer":
-            if value == "1":
+            value = await self._interpret(form, screen, offer=True)
+            if value in ("1", "agent") or (value is not None and read_answer(value) is Answer.YES):
                 return self.twiml.transfer(state.language)
             record["mode"], record["failures"] = "flow", 0
             return self._screen_reply(next_step, state, screen)
+        value = await self._interpret(form, screen)
         if value == "agent" or (value == AGENT and not screen.expects.is_data):
             return self.twiml.transfer(state.language)
         if value == REPEAT and not screen.expects.is_data:
@@ -156,28 +177,59 @@ class IvrService:
         screen = await self.engine.handle(state, value or "", record["conversation"])
         if screen.name == "pay.receipt" and before != "pay.receipt":
             PAYMENTS.labels(CHANNEL).inc()
+        if screen.name == HANDOFF:
+            return self.twiml.transfer(state.language)
         record["failures"] = record["failures"] + 1 if screen.error else 0
         if record["failures"] >= MAX_FAILURES:
             record["mode"] = "agent_offer"
             return self._agent_offer(next_step, state.language)
         return self._screen_reply(next_step, state, screen)
 
-    @staticmethod
-    def _interpret(form: dict[str, str], screen: Screen) -> str | None:
-        """Keys pressed, or what was said: digits, or a request for a person."""
+    async def _interpret(
+        self, form: dict[str, str], screen: Screen, *, offer: bool = False
+    ) -> str | None:
+        """Keys pressed, or what was said: digits, a request for a person, an answer from the
+        reviewed lists, a main-menu item the NLU recognised, or free text where it is asked for.
+        `offer`: the agent offer is being answered (its own yes/no question, not `screen`)."""
         digits = form.get("Digits", "").strip().rstrip("#")
         if digits:
             return digits
-        speech = form.get("SpeechResult", "")
+        speech = form.get("SpeechResult", "").strip()
         if not speech:
             return None
         said = spoken_digits(speech)
         if said is not None:
             return said
-        if any(word in normalise_input(speech).text.lower() for word in AGENT_WORDS):
+        answer = read_answer(speech)
+        if answer is Answer.AGENT or any(
+            word in normalise_input(speech).text.lower() for word in AGENT_WORDS
+        ):
             return "agent"
+        if answer is not None and (offer or answer.leaves or not screen.expects.is_data):
+            # As said: the engine reads it against the same lists, so yes/no pick an option
+            # only where the step says which, and leaving words leave from any step.
+            return speech
+        if screen.name == MAIN_MENU and not offer:
+            return await self._menu_choice(speech)
         # Free text is an answer only where free text is asked for.
-        return speech if screen.expects is Expects.TEXT else None
+        return speech if screen.expects is Expects.TEXT and not offer else None
+
+    async def _menu_choice(self, speech: str) -> str | None:
+        """The main-menu key for what the NLU reads in `speech`, when it is sure enough and this
+        utility's menu has that item. Asked at the main menu only: never at a confirmation."""
+        if self.nlu is None:
+            return None
+        parsed = await self.nlu.parse(normalise_input(speech).text)
+        if parsed is None:
+            HOPS.labels(CHANNEL, "nlu_unavailable").inc()
+            return None
+        intent, confidence = parsed
+        item = MENU_INTENTS.get(intent)
+        choice = menu_choice_for(self.profile, item) if item is not None else None
+        log.info("ivr menu speech", intent=intent, confidence=round(confidence, 3), key=choice)
+        if choice is None or confidence < MIN_MENU_CONFIDENCE:
+            return None
+        return choice
 
     # ---- replies ----------------------------------------------------------------------
 

@@ -30,6 +30,25 @@ sys.path.insert(0, str(ROOT))
 from tasdeed.nlu_text import ANNOTATION, normalise_example, strip_annotations  # noqa: E402
 
 PORT = 15005
+OUT_OF_DOMAIN = "out_of_domain"
+# Rejected: the classifier says out of scope, or is not sure enough (the fallback).
+REJECTED = frozenset({"out_of_scope", "nlu_fallback"})
+WALK_INTENTS = frozenset({"pay_bill", "check_balance", "file_complaint", "report_outage",
+                          "complaint_status", "installment_request", "incentive_inquiry",
+                          "compensation_inquiry"})  # fmt: skip
+
+
+def out_of_domain_figures(predicted: list[str]) -> dict[str, float]:
+    """How the model treats messages about banking, telecoms and daily life. A message it
+    does not reject gets a reply it did not need; none can pay (only the engine's reviewed
+    yes-list can), which the chat end-to-end test checks at the confirmation."""
+    total = len(predicted)
+    rejected = sum(p in REJECTED for p in predicted) / total
+    starts_walk = sum(p in WALK_INTENTS for p in predicted) / total
+    affirm = sum(p == "affirm" for p in predicted) / total
+    print(f"  {'':15s} rejected as out of scope {rejected:.1%}, would start a walk "
+          f"{starts_walk:.1%}, classified affirm {affirm:.1%}")  # fmt: skip
+    return {"rejected": rejected, "starts_walk": starts_walk, "affirm": affirm}
 
 
 def examples(path: Path) -> list[tuple[str, str, set[tuple[str, str]]]]:
@@ -100,6 +119,8 @@ def main() -> None:
                                  "intent_macro_f1": macro, "entity_f1": entity_f1}  # fmt: skip
             print(f"  {path.stem:15s} n={len(gold):3d}  accuracy {accuracy:.3f}  "
                   f"macro F1 {macro:.3f}  entity F1 {entity_f1:.3f}")  # fmt: skip
+            if path.stem == OUT_OF_DOMAIN:
+                report[path.stem] |= out_of_domain_figures(predicted)
         ordered = sorted(latencies)
         p99 = ordered[int(0.99 * (len(ordered) - 1))]
         median = statistics.median(ordered)

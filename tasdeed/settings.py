@@ -73,6 +73,9 @@ class Settings(BaseSettings):
 
     # Rasa (REST channel and NLU) on an internal address, and the action server it calls.
     rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa's HTTP API (`--enable-api --auth-token`): the IVR's NLU at the main menu. Empty: the
+    # IVR understands spoken digits and the reviewed answer lists only.
+    rasa_token: str = ""
     action_server_url: str = "http://127.0.0.1:5055/webhook"
 
     log_level: str = "INFO"

@@ -22,6 +22,9 @@ from billing.ledger import Ledger
 from billing.migrate import upgrade
 from tasdeed.profile import Profile, load_profile
 
+# The chat stack (Rasa, action server, backend processes) for any e2e module that asks for it.
+pytest_plugins = ["tests.e2e.chat_stack"]
+
 PG_DSN = os.environ.get("TASDEED_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 SEED = 153
 TEST_ACCOUNTS = 12

@@ -375,3 +375,24 @@ WALK_STARTS: dict[str, tuple[str, dict[str, str]]] = {
     "reading": ("rules.code", {"topic": "reading"}),
 }
 LEAVING_STEPS = ("walk.cancelled", "walk.handoff", "walk.too_many_tries")
+
+# ---- the main menu by intent ------------------------------------------------------------------
+
+# What a recognised intent stands for on the main menu (the IVR maps what a caller says at the
+# main menu to the key of that item). The core knows intent names only as plain strings.
+MENU_INTENTS: dict[str, str] = {
+    "pay_bill": "pay",
+    "check_balance": "balance",
+    "file_complaint": "complaint",
+    "report_outage": "complaint",
+    "complaint_status": "follow",
+    "installment_request": "installments",
+    "incentive_inquiry": "rules",
+    "compensation_inquiry": "rules",
+}
+
+
+def menu_choice_for(profile: Profile, item: str) -> str | None:
+    """The key ("1".."6") of `item` on this profile's main menu; None when it has no such item."""
+    items = menu_items(profile)
+    return str(items.index(item) + 1) if item in items else None

@@ -17,7 +17,6 @@ import pytest
 from playwright.async_api import BrowserContext, Page, async_playwright
 
 from tests.e2e.conftest import make_stack  # noqa: F401  (the fixture, reused)
-from tests.e2e.test_chat import backends  # noqa: F401  (the fixture, reused)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

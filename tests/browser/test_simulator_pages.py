@@ -19,7 +19,7 @@ from tasdeed.money import Money, format_money
 from tasdeed.settings import Settings
 from tests.browser.conftest import Browser
 from tests.e2e.conftest import Stack, StackFactory
-from tests.e2e.test_chat import ChatBackends
+from tests.e2e.chat_stack import ChatBackends
 
 pytestmark = pytest.mark.slow
 

@@ -300,6 +300,29 @@ async def test_simulator_disabled_mounts_nothing(
         assert '<html lang="en" dir="ltr">' in await response.text()
 
 
+async def test_walks_diagram_is_served_only_with_the_simulator(
+    gateways: list[Gateway], http: aiohttp.ClientSession
+) -> None:
+    on = await start_gateway(gateways, http, tasdeed_profile="kw")
+    off = await start_gateway(gateways, http, simulator_enabled=False)
+    async with http.get(on.url + "/simulator/walks?lang=en") as response:
+        assert response.status == 200
+        assert response.content_type == "text/plain" and response.charset == "utf-8"
+        text = await response.text()
+    assert text.startswith("flowchart TD") and "pay_confirm" in text
+    # The running profile's table, in the asked language; Arabic by default, like the pages.
+    assert "profile kw." in text and catalogue("en")["pay.confirm"] in text
+    arabic = catalogue("ar", load_profile("kw").dialect)["pay.confirm"]
+    async with http.get(on.url + "/simulator/walks") as response:
+        assert arabic in await response.text()
+    async with http.get(on.url + "/?lang=en") as response:
+        page = await response.text()
+    assert 'id="walks"' in page and "Menu tree" in page and "pay_confirm" in page
+    assert "<script src=" not in page.split('id="walks"', 1)[1]  # no diagram script to fetch
+    async with http.get(off.url + "/simulator/walks") as response:
+        assert response.status == 404
+
+
 def test_every_label_the_scripts_use_is_in_both_catalogues() -> None:
     used = set()
     for script in STATIC_DIR.glob("*.js"):

@@ -1,0 +1,173 @@
+"""The chat stack for end-to-end tests, started once per test session: the reference billing
+backend, the rasa-sdk action server and Rasa with the really trained model, each its own
+process on PostgreSQL; and per test a gateway (Redis state, its own prefix) with a WhatsApp
+`Phone` that signs every message exactly as Twilio does. Loaded as a plugin by
+tests/conftest.py, so any e2e module can ask for `backends` and `phone`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestServer
+from twilio.request_validator import RequestValidator
+
+from billing.db import create_engine, session_factory
+from billing.demo_data import DemoAccount, plan_accounts, seed_demo_data
+from billing.ledger import Ledger
+from gateway.app import create_app
+from tasdeed.profile import load_profile
+from tasdeed.settings import Settings
+from tests.conftest import SEED, FixedClock, _pg_admin, pg_url
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "var" / "models" / "tasdeed.tar.gz"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+PUBLIC = "https://chat.tasdeed.example"
+TOKEN = "chat-test-token"
+PORTS = {"billing": 18190, "actions": 18155, "rasa": 18105}
+# Enough payable bills for every chat test and every channel of the walk scenarios.
+CHAT_ACCOUNTS = 400
+
+
+@dataclass
+class ChatBackends:
+    billing_url: str
+    rasa_url: str
+    database_url: str
+    accounts: list[DemoAccount]
+
+    async def payments(self) -> int:
+        engine = create_engine(self.database_url)
+        try:
+            return (await Ledger(session_factory(engine), load_profile("eg")).totals())["payments"]
+        finally:
+            await engine.dispose()
+
+
+def _wait(url: str, seconds: float) -> None:
+    for _ in range(int(seconds * 4)):
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@pytest.fixture(scope="session")
+def backends(pg_template: str) -> Iterator[ChatBackends]:
+    if not MODEL.is_file() or not RASA.is_file():
+        pytest.fail("no trained model: run `make model` (make test does) before these tests")
+    name = f"tasdeed_chat_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    url = pg_url(name)
+
+    async def seed() -> None:
+        engine = create_engine(url)
+        await seed_demo_data(
+            session_factory(engine), load_profile("eg"), SEED, FixedClock()(), CHAT_ACCOUNTS
+        )
+        await engine.dispose()
+
+    asyncio.run(seed())
+    env = {**os.environ, "TASDEED_PROFILE": "eg", "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
+           "RASA_TELEMETRY_ENABLED": "false", "REDIS_URL": "", "SANIC_HOST": "127.0.0.1",
+           "BILLING_URL": f"http://127.0.0.1:{PORTS['billing']}",
+           "BILLING_PORT": str(PORTS["billing"]),
+           "ACTION_SERVER_URL": f"http://127.0.0.1:{PORTS['actions']}/webhook"}  # fmt: skip
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "billing", "serve"], env=env, cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port",
+                          str(PORTS["actions"])], env=env, cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([str(RASA), "run", "--model", str(MODEL), "--endpoints",
+                          "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+                          "--interface", "127.0.0.1", "--port", str(PORTS["rasa"])], env=env,
+                         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]  # fmt: skip
+    try:
+        _wait(f"http://127.0.0.1:{PORTS['billing']}/health", 30)
+        _wait(f"http://127.0.0.1:{PORTS['actions']}/health", 30)
+        _wait(f"http://127.0.0.1:{PORTS['rasa']}/", 180)
+        accounts = [d for d, _ in plan_accounts(load_profile("eg"), SEED, CHAT_ACCOUNTS)]
+        yield ChatBackends(
+            f"http://127.0.0.1:{PORTS['billing']}",
+            f"http://127.0.0.1:{PORTS['rasa']}",
+            url,
+            accounts,
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class Phone:
+    """A WhatsApp user, as Twilio relays them: signed form posts to /chat/twilio."""
+
+    http: aiohttp.ClientSession
+    gateway: str
+    number: str = "whatsapp:+201001234567"
+
+    async def send(
+        self, body: str, sid: str | None = None, signature: str | None = None
+    ) -> tuple[int, str]:
+        params = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32,
+                  "From": self.number, "To": "whatsapp:+14155238886", "Body": body,
+                  "NumMedia": "0"}  # fmt: skip
+        if signature is None:
+            signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/chat/twilio", params)
+        headers = {"X-Twilio-Signature": signature} if signature else {}
+        async with self.http.post(self.gateway + "/chat/twilio", data=params, headers=headers) as r:
+            return r.status, await r.text()
+
+    async def say(self, body: str, sid: str | None = None) -> list[ET.Element]:
+        status, twiml = await self.send(body, sid)
+        assert status == 200, twiml
+        root = ET.fromstring(twiml)
+        assert root.tag == "Response"
+        return list(root.iter("Message"))
+
+
+def texts(messages: list[ET.Element]) -> str:
+    return "\n".join(m.findtext("Body") or (m.text or "") for m in messages)
+
+
+@pytest.fixture
+async def phone(backends: ChatBackends) -> AsyncIterator[Phone]:
+    prefix = f"test:{uuid.uuid4().hex[:10]}:"
+    settings = Settings(
+        tasdeed_profile="eg", billing_url=backends.billing_url, rasa_url=backends.rasa_url,
+        redis_url="redis://127.0.0.1:6379/0", redis_prefix=prefix, public_base_url=PUBLIC,
+        twilio_auth_token=TOKEN,
+    )  # fmt: skip
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    async with aiohttp.ClientSession() as http:
+        yield Phone(
+            http,
+            str(server.make_url("")).rstrip("/"),
+            f"whatsapp:+2010{uuid.uuid4().int % 10**8:08d}",
+        )
+    await server.close()
+    redis = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
+    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
