@@ -18,8 +18,8 @@ from gateway.app import create_app
 from tasdeed.money import Money, format_money
 from tasdeed.settings import Settings
 from tests.browser.conftest import Browser
-from tests.e2e.conftest import Stack, StackFactory
 from tests.e2e.chat_stack import ChatBackends
+from tests.e2e.conftest import Stack, StackFactory
 
 pytestmark = pytest.mark.slow
 
