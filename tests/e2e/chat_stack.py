@@ -1,6 +1,6 @@
-"""The chat stack for end-to-end tests, started once per test session: the reference billing
-backend, the rasa-sdk action server and Rasa with the really trained model, each its own
-process on PostgreSQL; and per test a gateway (Redis state, its own prefix) with a WhatsApp
+"""The chat stack for end-to-end tests: the reference billing backend, the rasa-sdk action
+server and Rasa with the really trained model, each its own process on PostgreSQL, started
+once per test module; and per test a gateway (Redis state, its own prefix) with a WhatsApp
 `Phone` that signs every message exactly as Twilio does. Loaded as a plugin by
 tests/conftest.py, so any e2e module can ask for `backends` and `phone`."""
 
@@ -67,7 +67,9 @@ def _wait(url: str, seconds: float) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-@pytest.fixture(scope="session")
+# Per module: each module gets a ledger of its own, so one module's payments never make
+# another's bills "paid recently".
+@pytest.fixture(scope="module")
 def backends(pg_template: str) -> Iterator[ChatBackends]:
     if not MODEL.is_file() or not RASA.is_file():
         pytest.fail("no trained model: run `make model` (make test does) before these tests")
