@@ -48,7 +48,7 @@ async def run(args: argparse.Namespace) -> None:
     rasa = str(ROOT / ".venv-rasa" / "bin" / "rasa")
     model = str(ROOT / "var" / "models" / "tasdeed.tar.gz")
     commands = [
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTIONS_PORT)],
+        [sys.executable, "-m", "actions.server", "--port", str(ACTIONS_PORT)],
         [rasa, "run", "--enable-api", "--auth-token", token, "--model", model,
          "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
          "--interface", "127.0.0.1", "--port", str(RASA_PORT)],

@@ -100,11 +100,13 @@ async def balance(request: web.Request) -> web.Response:
 
 async def create_quote(request: web.Request) -> web.Response:
     data = await _body(request)
+    from_quote = _str(data, "from_quote")
     result = await request.app[LEDGER].quote(
-        _str(data, "code", required=True) or "",
+        None if from_quote else _str(data, "code", required=True),
         amount_minor=_int(data, "amount_minor"),
         override=bool(data.get("override", False)),
         channel=_str(data, "channel") or "api",
+        from_quote=from_quote,
     )
     return _json(result, status=201)
 
@@ -199,8 +201,10 @@ async def record_event(request: web.Request) -> web.Response:
 
 async def submit_reading(request: web.Request) -> web.Response:
     data = await _body(request)
+    account_number = _str(data, "account_number")
     result = await request.app[LEDGER].submit_reading(
-        code=_str(data, "code", required=True) or "",
+        code=None if account_number else _str(data, "code", required=True),
+        account_number=account_number,
         kind=_str(data, "kind", required=True) or "",
         value=_int(data, "value") or 0,
         channel=_str(data, "channel") or "api",

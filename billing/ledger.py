@@ -98,8 +98,24 @@ class Ledger:
     # ---- look-ups -------------------------------------------------------------------
 
     async def _account(
-        self, s: AsyncSession, *, code: str | None = None, account_number: str | None = None
+        self,
+        s: AsyncSession,
+        *,
+        code: str | None = None,
+        account_number: str | None = None,
+        quote_id: str | None = None,
     ) -> Account:
+        if quote_id:
+            # A quote id is an unguessable capability the channel got for this account: it
+            # re-quotes without the channel keeping the full code between hops.
+            account = await s.scalar(
+                select(Account)
+                .join(Quote, Quote.account_id == Account.id)
+                .where(Quote.id == quote_id)
+            )
+            if account is None:
+                raise Refusal(RefusalReason.QUOTE_UNKNOWN, 404)
+            return account
         if code is not None:
             checked = check_payment_code(code, self.profile.payment_code)
             if not checked.ok or checked.code is None:
@@ -158,16 +174,22 @@ class Ledger:
 
     async def quote(
         self,
-        code: str,
+        code: str | None,
         *,
         amount_minor: int | None = None,
         override: bool = False,
         channel: str = "api",
+        from_quote: str | None = None,
     ) -> dict[str, Any]:
+        """A quote for the code's account, or (`from_quote`) for the account of an earlier
+        quote: a fresh payee, amount and expiry either way."""
         settings = self.profile.payments
         now = self.clock()
         async with self.sessions() as s, s.begin():
-            account = await self._account(s, code=code)
+            if from_quote:
+                account = await self._account(s, quote_id=from_quote)
+            else:
+                account = await self._account(s, code=code or "")
             bills = await self._open_bills(s, account.id)
             due = sum(b.amount_minor - b.paid_minor for b in bills)
             recent = await self._recent_payment(s, account.id)
@@ -178,7 +200,11 @@ class Ledger:
                 if not override:
                     raise Refusal(
                         RefusalReason.ALREADY_PAID_RECENTLY,
-                        details={"receipt": recent.receipt_number, "paid_at": iso(recent.paid_at)},
+                        details={
+                            "receipt": recent.receipt_number,
+                            "paid_at": iso(recent.paid_at),
+                            "quote_id": recent.quote_id,
+                        },
                     )
                 if not settings.allow_overpayment:
                     raise Refusal(RefusalReason.NOTHING_DUE)
@@ -301,7 +327,11 @@ class Ledger:
             if recent is not None:
                 raise Refusal(
                     RefusalReason.ALREADY_PAID_RECENTLY,
-                    details={"receipt": recent.receipt_number, "paid_at": iso(recent.paid_at)},
+                    details={
+                        "receipt": recent.receipt_number,
+                        "paid_at": iso(recent.paid_at),
+                        "quote_id": recent.quote_id,
+                    },
                 )
             raise Refusal(RefusalReason.QUOTE_STALE)
         payment = Payment(
@@ -608,7 +638,13 @@ class Ledger:
     # ---- meter readings -----------------------------------------------------------------
 
     async def submit_reading(
-        self, *, code: str, kind: str, value: int, channel: str
+        self,
+        *,
+        code: str | None = None,
+        kind: str,
+        value: int,
+        channel: str,
+        account_number: str | None = None,
     ) -> dict[str, Any]:
         """This month's reading (a second one the same month replaces the first); never
         below the previous month's, which would be a typing mistake."""
@@ -617,7 +653,7 @@ class Ledger:
         now = self.clock()
         month = f"{now:%Y-%m}"
         async with self.sessions() as s, s.begin():
-            account = await self._account(s, code=code)
+            account = await self._account(s, code=code, account_number=account_number)
             previous = await s.scalar(
                 select(MeterReading)
                 .where(

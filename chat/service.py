@@ -1,9 +1,10 @@
-"""One chat message in, the bot's replies out: exactly once per message id."""
+"""One chat message in, the bot's replies out: once per channel, sender and message id."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -60,12 +61,24 @@ class ChatService:
         """Rasa sees a hash, never the phone number."""
         return channel + ":" + hashlib.sha256(address.encode()).hexdigest()[:24]
 
+    @staticmethod
+    def seen_key(channel: str, address: str, message_id: str) -> str:
+        """Where a message's replies are kept for its retries: by channel, sender and message
+        id together. A message id alone is not enough: a web page picks its own, and nothing
+        stops it from picking someone else's (or a WhatsApp MessageSid) to read their reply.
+        Without an id every message is new (a random one stands in)."""
+        if not message_id:
+            message_id = "random:" + secrets.token_hex(16)
+        # JSON keeps the three apart ("a:b" + "c" is not "a" + "b:c") and is ASCII.
+        identity = json.dumps([channel, address, message_id]).encode("ascii")
+        return f"chat:seen:{hashlib.sha256(identity).hexdigest()[:32]}"
+
     async def handle(
         self, *, channel: str, address: str, message_id: str, text: str, images: bool
     ) -> ChatTurn:
         started = time.perf_counter()
         try:
-            seen_key = f"chat:seen:{hashlib.sha256(message_id.encode()).hexdigest()[:24]}"
+            seen_key = self.seen_key(channel, address, message_id)
             async with self.store.lock(seen_key):
                 seen = await self.store.get(seen_key)
                 if seen is not None:

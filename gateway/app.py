@@ -10,6 +10,7 @@ from chat import routes as chat_routes
 from chat.rasa_client import RasaClient
 from chat.service import ChatService
 from gateway import simulator
+from gateway.hostile_input import refuse_hostile_input
 from ivr import routes as ivr_routes
 from ivr.calls import IvrService
 from ivr.voice import TwimlBuilder
@@ -20,6 +21,7 @@ from tasdeed.settings import Settings
 from tasdeed.state_store import create_store
 from twilio_webhooks.signature import TwilioSignatures
 from ussd import routes as ussd_routes
+from ussd.aggregator_check import AggregatorCheck
 from ussd.service import UssdService
 
 MAX_BODY_BYTES = 64 * 1024
@@ -63,7 +65,8 @@ def create_app(settings: Settings) -> web.Application:
         retries=settings.billing_retries,
     )
     store = create_store(settings.redis_url, settings.redis_prefix)
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    # Unreadable bodies (not UTF-8, broken forms, deep or non-finite JSON) get a 400 here.
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[refuse_hostile_input])
     app[PROFILE_ID] = profile.id
     ussd_routes.add_routes(
         app,
@@ -74,7 +77,10 @@ def create_app(settings: Settings) -> web.Application:
             session_ttl_s=settings.ussd_session_ttl_s,
             resume_ttl_s=settings.ussd_resume_ttl_s,
             reshape_networks=settings.reshape_networks(),
+            sessions_per_minute=settings.ussd_sessions_per_minute,
+            max_inputs_per_hop=settings.ussd_max_inputs_per_hop,
         ),
+        AggregatorCheck(settings.ussd_callback_secret, settings.ussd_sources()),
     )
     # One Rasa client: its REST channel for chat, its NLU for what callers say at the IVR's
     # main menu.

@@ -238,8 +238,15 @@ class IvrService:
             return self.twiml.language_menu(step)
         renderer = VoiceRenderer(self.profile, state.language)
         if screen.name == "pay.confirm" and not screen.error:
-            # The code read back digit by digit before the payee and the amount in words.
-            extra = (*extra, Text("ivr.code_readback", {"code": DigitString(state.data["code"])}))
+            # The code read back digit by digit before the payee and the amount in words,
+            # in the hop it was keyed in; later (a repeat) its last digits, since the call's
+            # stored state keeps only the masked code.
+            if state.entered_code:
+                code = Text("ivr.code_readback", {"code": DigitString(state.entered_code)})
+            else:
+                ending = DigitString(str(state.data.get("code", ""))[-4:])
+                code = Text("ivr.code_ending", {"code": ending})
+            extra = (*extra, code)
         sentences = [(state.language, s) for s in renderer.sentences(screen, extra)]
         if screen.final:
             goodbye = renderer.text(Text("ivr.goodbye"))

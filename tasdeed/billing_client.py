@@ -340,17 +340,20 @@ class BillingClient:
 
     async def quote(
         self,
-        code: str,
+        code: str | None,
         *,
         amount: Money | None = None,
         override: bool = False,
         channel: str,
+        from_quote: str | None = None,
     ) -> Quote:
+        """A quote for a code, or (`from_quote`) for the account of an earlier quote."""
         data = await self._call(
             "POST",
             "/v1/quotes",
             {
                 "code": code,
+                "from_quote": from_quote,
                 "amount_minor": amount.minor if amount else None,
                 "override": override,
                 "channel": channel,
@@ -446,13 +449,21 @@ class BillingClient:
         )
 
     async def submit_reading(
-        self, *, code: str, kind: str, value: int, channel: str, idempotency_key: str
+        self,
+        *,
+        code: str | None = None,
+        kind: str,
+        value: int,
+        channel: str,
+        idempotency_key: str,
+        account_number: str | None = None,
     ) -> ReadingReceipt:
         data = await self._call(
             "POST",
             "/v1/readings",
             {
                 "code": code,
+                "account_number": account_number,
                 "kind": kind,
                 "value": value,
                 "channel": channel,

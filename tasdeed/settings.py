@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     ussd_resume_ttl_s: int = 300
     # Network codes whose handsets cannot shape Arabic: pages are sent pre-shaped.
     ussd_reshape_networks: str = ""
+    # Aggregators do not sign callbacks: configure the callback URL with `?key=<secret>` (or
+    # send it as the X-Tasdeed-Key header); empty means no check (embedded default only).
+    ussd_callback_secret: str = ""
+    # Comma-separated addresses or networks (CIDR) the aggregator calls from; empty: any.
+    ussd_allowed_sources: str = ""
+    # Budgets: new sessions per phone number per minute, inputs applied from one request.
+    ussd_sessions_per_minute: int = 6
+    ussd_max_inputs_per_hop: int = 8
 
     # Rasa (REST channel and NLU) on an internal address, and the action server it calls.
     rasa_url: str = "http://127.0.0.1:5005"
@@ -92,6 +100,9 @@ class Settings(BaseSettings):
 
     def reshape_networks(self) -> frozenset[str]:
         return frozenset(n.strip() for n in self.ussd_reshape_networks.split(",") if n.strip())
+
+    def ussd_sources(self) -> tuple[str, ...]:
+        return tuple(n.strip() for n in self.ussd_allowed_sources.split(",") if n.strip())
 
     def fault_points(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.tasdeed_fault_points.split(",") if p.strip())

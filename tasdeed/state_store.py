@@ -24,6 +24,10 @@ class StateStore(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def incr(self, key: str, ttl_s: int) -> int:
+        """Add one to a counter that expires `ttl_s` after it was first counted; atomic."""
+        ...
+
     def lock(self, key: str, timeout_s: float = 10.0) -> Any: ...
 
     async def close(self) -> None: ...
@@ -54,6 +58,16 @@ class MemoryStore:
 
     async def delete(self, key: str) -> None:
         self._data.pop(key, None)
+
+    async def incr(self, key: str, ttl_s: int) -> int:
+        # One event loop, no await in between: atomic for this process.
+        now = time.monotonic()
+        expires, raw = self._data.get(key, (now + ttl_s, "0"))
+        if now >= expires:
+            expires, raw = now + ttl_s, "0"
+        count = int(raw) + 1
+        self._data[key] = (expires, str(count))
+        return count
 
     def _sweep(self) -> None:
         now = time.monotonic()
@@ -100,6 +114,13 @@ class RedisStore:
 
     async def delete(self, key: str) -> None:
         await self.redis.delete(self.prefix + key)
+
+    async def incr(self, key: str, ttl_s: int) -> int:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(self.prefix + key)
+            pipe.expire(self.prefix + key, ttl_s, nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
 
     def lock(self, key: str, timeout_s: float = 10.0) -> Any:
         return self.redis.lock(

@@ -32,6 +32,7 @@ from ussd.pages import MORE, for_unshaped_handset, paginate
 
 log = get_logger("ussd")
 CHANNEL = "ussd"
+MAX_RESUME_PROOFS = 3
 TERMINAL_PAYMENT_SCREENS = frozenset({"pay.receipt", "pay.cancelled", "pay.unknown"})
 
 
@@ -54,6 +55,8 @@ class UssdService:
         session_ttl_s: int = 180,
         resume_ttl_s: int = 300,
         reshape_networks: frozenset[str] = frozenset(),
+        sessions_per_minute: int = 6,
+        max_inputs_per_hop: int = 8,
     ):
         self.profile = profile
         self.store = store
@@ -61,6 +64,8 @@ class UssdService:
         self.session_ttl_s = session_ttl_s
         self.resume_ttl_s = resume_ttl_s
         self.reshape_networks = reshape_networks
+        self.sessions_per_minute = sessions_per_minute
+        self.max_inputs_per_hop = max_inputs_per_hop
 
     async def handle(self, request: UssdRequest) -> UssdReply:
         started = time.perf_counter()
@@ -102,6 +107,10 @@ class UssdService:
             new_inputs = list(request.inputs[consumed:])
         else:
             new_inputs = [request.latest or ""]
+        if len(new_inputs) > self.max_inputs_per_hop:
+            # A person types ahead a few inputs, not dozens: each can cost a look-up.
+            log.warning("ussd too many inputs in one hop", count=len(new_inputs))
+            return self._closing("ussd.too_many_inputs", language), "over_budget"
         state = FlowState.from_dict(record["state"])
         screen = self.engine.render(state)
         for offset, raw in enumerate(new_inputs):
@@ -122,6 +131,10 @@ class UssdService:
         return reply, "final" if reply.end else "continue"
 
     async def _start(self, request: UssdRequest, key: str) -> UssdReply:
+        started = await self.store.incr(f"ussd:n:{_phone_key(request.phone)}", 60)
+        if started > self.sessions_per_minute:
+            log.warning("ussd sessions per phone over budget", count=started)
+            return self._closing("session.too_many", "ar")
         resume_key = f"ussd:r:{_phone_key(request.phone)}"
         saved = await self.store.get(resume_key)
         if saved is not None:
@@ -151,6 +164,8 @@ class UssdService:
         record["page"] = 0
         before = state.screen
         screen = await self.engine.handle(state, raw, conversation_id=record["chain"][0])
+        if before == "resume" and (screen.error is not None or screen.final):
+            await self._count_failed_proof(record["phone"], screen)
         if screen.name == "pay.receipt" and before != "pay.receipt":
             PAYMENTS.labels(CHANNEL).inc()
         return screen
@@ -167,6 +182,17 @@ class UssdService:
         record.update(state=state.to_dict(), page=page, pages=len(pages), reply=vars_of(reply))
         await self._keep_resume(record, state, request.phone)
         return reply
+
+    async def _count_failed_proof(self, phone: str, screen: Screen) -> None:
+        """Wrong last digits on a resume count for the phone number across sessions (each
+        session is a new claim of that number): after a few, the dropped payment is no
+        longer offered to anyone."""
+        if screen.name != "walk.too_many_tries" and screen.error is None:
+            return
+        failures = await self.store.incr(f"ussd:rp:{_phone_key(phone)}", self.resume_ttl_s)
+        if failures >= MAX_RESUME_PROOFS or screen.final:
+            await self.store.delete(f"ussd:r:{_phone_key(phone)}")
+            log.warning("ussd resume withdrawn after wrong digits", failures=failures)
 
     async def _keep_resume(self, record: dict[str, Any], state: FlowState, phone: str) -> None:
         resume_key = f"ussd:r:{_phone_key(phone)}"

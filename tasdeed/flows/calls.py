@@ -17,7 +17,7 @@ from tasdeed.billing_client import (
     BillingRefused,
     PaymentOutcomeUnknown,
 )
-from tasdeed.codes import CodeProblem
+from tasdeed.codes import CodeProblem, mask_code
 from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, Quote, RefusalReason
 from tasdeed.flows.state import FlowState
 from tasdeed.identifiers import AccountRef, find_account_ref
@@ -29,6 +29,10 @@ from tasdeed.text import DigitString, Text, text_to_json
 MAX_DESCRIPTION = 500
 TICKET_LENGTH = 8
 MAX_READING_DIGITS = 9
+# Quotes one conversation may ask for: each is a look-up at the backend, and a typed-ahead
+# USSD string could otherwise ask for thousands.
+MAX_QUOTES = 6
+RESUME_DIGITS = 4
 
 
 class Retry(Exception):
@@ -37,6 +41,10 @@ class Retry(Exception):
     def __init__(self, text: Text):
         super().__init__(text.key)
         self.text = text
+
+
+class OverBudget(Exception):
+    """The conversation asked for more work than one person needs; the walk ends."""
 
 
 class WalkCalls:
@@ -96,6 +104,13 @@ class WalkCalls:
         state.data["code" if ref.kind == "code" else "account"] = ref.value
         state.data.pop("account" if ref.kind == "code" else "code", None)
 
+    @staticmethod
+    def _by_account(state: FlowState, account_number: str) -> None:
+        """Later steps of a walk that does not pay name the account by its number: the full
+        code is not kept between hops once the account is known."""
+        state.data["account"] = account_number
+        state.data.pop("code", None)
+
     # ---- language and menus -----------------------------------------------------------------
 
     async def choose_language(self, state: FlowState, choice: str) -> str:
@@ -132,8 +147,9 @@ class WalkCalls:
     # ---- paying -----------------------------------------------------------------------------
 
     async def quote_code(self, state: FlowState, raw: str) -> str:
-        state.data["code"] = self.code(raw)
+        state.data["code"] = state.entered_code = self.code(raw)
         state.data.pop("amount_minor", None)
+        state.data.pop("quote_ref", None)
         return await self.quote(state, amount=None, override=False)
 
     async def quote_balance(self, state: FlowState, choice: str) -> str:
@@ -151,17 +167,35 @@ class WalkCalls:
         return await self.quote(state, amount=None, override=True)
 
     async def quote(self, state: FlowState, *, amount: Money | None, override: bool) -> str:
+        """A fresh quote: for the code just entered, or from the walk's last quote (so that
+        the full code is not kept once a payment is open)."""
+        quotes = int(state.data.get("quotes", 0)) + 1
+        if quotes > MAX_QUOTES:
+            raise OverBudget()
+        state.data["quotes"] = quotes
+        ref = state.data.get("quote_ref")
+        code = None if ref else state.data.get("code")
         try:
             quote = await self.billing.quote(
-                state.data["code"], amount=amount, override=override, channel=self.channel
+                code, amount=amount, override=override, channel=self.channel, from_quote=ref
             )
         except BillingRefused as refused:
             if refused.reason is RefusalReason.ALREADY_PAID_RECENTLY:
                 state.data["recent_receipt"] = str(refused.details.get("receipt", ""))
+                if refused.details.get("quote_id"):
+                    self._forget_code(state, str(refused.details["quote_id"]))
                 return "pay.again"
             raise Retry(self.refusal(refused)) from refused
         self._keep_quote(state, quote)
+        self._forget_code(state, quote.quote_id)
         return "pay.confirm"
+
+    @staticmethod
+    def _forget_code(state: FlowState, quote_ref: str) -> None:
+        state.data["quote_ref"] = quote_ref
+        code = str(state.data.get("code", ""))
+        if code and "*" not in code:
+            state.data["code"] = mask_code(code)
 
     @staticmethod
     def _keep_quote(state: FlowState, quote: Quote) -> None:
@@ -208,9 +242,20 @@ class WalkCalls:
             return "pay.again"
         raise Retry(self.refusal(refused))
 
+    async def prove_resume(self, state: FlowState, raw: str) -> str:
+        """A dropped payment is shown again only to whoever can say the code's last four
+        digits: the phone number in a USSD request is a claim, not a proof."""
+        saved = state.data.get("resume", {})
+        digits = digits_only(raw) or ""
+        if len(digits) != RESUME_DIGITS or not str(saved.get("code", "")).endswith(digits):
+            raise Retry(Text("resume.wrong_digits", {"count": RESUME_DIGITS}))
+        return await self.resume_payment(state, raw)
+
     async def resume_payment(self, state: FlowState, choice: str) -> str:
         saved = state.data.pop("resume", {})
         state.data["code"] = saved["code"]
+        if saved.get("quote_ref"):
+            state.data["quote_ref"] = saved["quote_ref"]
         if saved.get("payment_key"):
             # A confirm was sent before the drop: tell what became of it, never pay again.
             try:
@@ -242,10 +287,10 @@ class WalkCalls:
     async def check_complaint_account(self, state: FlowState, raw: str) -> str:
         ref = self.account(raw)
         try:
-            await self.billing.balance(**self._by(ref))
+            balance = await self.billing.balance(**self._by(ref))
         except BillingRefused as refused:
             raise Retry(self.refusal(refused)) from refused
-        self._remember(state, ref)
+        self._by_account(state, balance.account_number)
         return "complaint.description"
 
     async def file_complaint(self, state: FlowState, raw: str) -> str:
@@ -295,7 +340,7 @@ class WalkCalls:
             raise Retry(self.refusal(refused)) from refused
         if balance.amount_due.minor == 0:
             raise Retry(Text("refusal.nothing_due"))
-        self._remember(state, ref)
+        self._by_account(state, balance.account_number)
         state.data["due_minor"] = balance.amount_due.minor
         return "installments.months"
 
@@ -344,8 +389,12 @@ class WalkCalls:
 
     async def answer_rule(self, state: FlowState, raw: str) -> str:
         code = self.code(raw)
-        state.data["code"] = code
         if state.data["topic"] == "reading":
+            try:
+                balance = await self.billing.balance(code=code)
+            except BillingRefused as refused:
+                raise Retry(self.refusal(refused)) from refused
+            self._by_account(state, balance.account_number)
             return "reading.kind"
         try:
             answer = await self.billing.rule_answer(state.data["topic"], code=code)
@@ -360,7 +409,7 @@ class WalkCalls:
             raise Retry(Text("reading.invalid"))
         try:
             receipt = await self.billing.submit_reading(
-                code=state.data["code"],
+                account_number=state.data["account"],
                 kind=state.data["reading_kind"],
                 value=int(value),
                 channel=self.channel,

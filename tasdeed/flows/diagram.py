@@ -38,6 +38,7 @@ LEAVING_WHY = {
     "walk.cancelled": "cancel, goodbye, or no where no is not an option",
     "walk.handoff": "a person, please",
     "walk.too_many_tries": f"{MAX_TRIES} answers in a row not taken",
+    "walk.over_budget": "more quotes than one person needs",
 }
 LEAVING_GROUP = "leaving"
 ANY_STEP = "any_step"

@@ -20,7 +20,7 @@ from typing import Any
 
 from tasdeed.answers import Answer, read_answer
 from tasdeed.billing_client import BillingClient, BillingUnavailable
-from tasdeed.flows.calls import Retry, WalkCalls, rule_topics
+from tasdeed.flows.calls import OverBudget, Retry, WalkCalls, rule_topics
 from tasdeed.flows.screens import Option, Screen
 from tasdeed.flows.state import FlowState
 from tasdeed.flows.steps import Go, Step
@@ -93,6 +93,8 @@ class FlowEngine:
             return self._retry(state, retry.text)
         except BillingUnavailable:
             return self._retry(state, Text("error.billing_unavailable"))
+        except OverBudget:
+            next_step = "walk.over_budget"
         self._go(state, next_step)
         return self.render(state)
 
@@ -128,10 +130,11 @@ class FlowEngine:
 
     def resumable(self, state: FlowState) -> dict[str, Any] | None:
         """What a channel keeps when a session drops mid-payment (never the quote itself)."""
-        if state.screen not in PAYMENT_SCREENS or "code" not in state.data:
+        if state.screen not in PAYMENT_SCREENS or "quote_ref" not in state.data:
             return None
         kept: dict[str, Any] = {"language": state.language}
-        for name in ("code", "amount_minor", "payment_key"):
+        # The masked code and the quote id: enough to prove (last digits) and re-quote.
+        for name in ("code", "quote_ref", "amount_minor", "payment_key"):
             if name in state.data:
                 kept[name] = state.data[name]
         if state.screen == "pay.confirm" and "quote" in state.data:

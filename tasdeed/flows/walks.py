@@ -11,7 +11,7 @@ stands for. `python -m tasdeed.flows.diagram` draws this table as a Mermaid diag
 from __future__ import annotations
 
 from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS
-from tasdeed.flows.calls import TICKET_LENGTH, WalkCalls, rule_topics
+from tasdeed.flows.calls import RESUME_DIGITS, TICKET_LENGTH, WalkCalls, rule_topics
 from tasdeed.flows.screens import Expects
 from tasdeed.flows.steps import Data, Go, Step, says
 from tasdeed.money import Money
@@ -136,8 +136,8 @@ def _reading_saved(profile: Profile, data: Data) -> tuple[Text, ...]:
 
 
 def _resume(profile: Profile, data: Data) -> tuple[Text, ...]:
-    code = str(data.get("resume", {}).get("code", ""))
-    return (Text("resume.prompt", {"code": DigitString(code[-4:])}),)
+    # Nothing about the payment (not even the code's last digits) before the proof.
+    return (Text("resume.prove", {"count": RESUME_DIGITS}),)
 
 
 def _handoff(profile: Profile, data: Data) -> tuple[Text, ...]:
@@ -266,16 +266,9 @@ STEPS: dict[str, Step] = {
         Step("pay.receipt", _receipt, final=True),
         Step("pay.cancelled", says("flow.cancelled"), final=True),
         Step("pay.unknown", says("error.payment_outcome_unknown"), final=True),
-        Step(
-            "resume",
-            _resume,
-            options=(
-                Go("1", Text("resume.continue"), call=C.resume_payment, leads=CONFIRMED),
-                Go("2", Text("resume.restart"), to="main"),
-            ),
-            yes="1",
-            no="2",
-        ),
+        # a payment dropped mid-way: the code's last digits, then a fresh quote (or the
+        # receipt of a confirm that was already sent); 00 starts over
+        Step("resume", _resume, Expects.NUMBER, take=C.prove_resume, leads=CONFIRMED),
         # complaint: category → code or account → description → ticket
         Step("complaint.category", says("complaint.choose"), options=_category_options),
         Step(
@@ -356,6 +349,7 @@ STEPS: dict[str, Step] = {
         Step("walk.cancelled", says("flow.cancelled"), final=True),
         Step("walk.handoff", _handoff, final=True),
         Step("walk.too_many_tries", says("flow.too_many_tries"), final=True),
+        Step("walk.over_budget", says("flow.over_budget"), final=True),
     )
 }
 
@@ -374,7 +368,7 @@ WALK_STARTS: dict[str, tuple[str, dict[str, str]]] = {
     },
     "reading": ("rules.code", {"topic": "reading"}),
 }
-LEAVING_STEPS = ("walk.cancelled", "walk.handoff", "walk.too_many_tries")
+LEAVING_STEPS = ("walk.cancelled", "walk.handoff", "walk.too_many_tries", "walk.over_budget")
 
 # ---- the main menu by intent ------------------------------------------------------------------
 

@@ -93,7 +93,7 @@ def backends(pg_template: str) -> Iterator[ChatBackends]:
     processes = [
         subprocess.Popen([sys.executable, "-m", "billing", "serve"], env=env, cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port",
+        subprocess.Popen([sys.executable, "-m", "actions.server", "--port",
                           str(PORTS["actions"])], env=env, cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([str(RASA), "run", "--model", str(MODEL), "--endpoints",

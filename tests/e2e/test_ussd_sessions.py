@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import pytest
+import redis.asyncio as aioredis
 from sqlalchemy import func, select
 
 from billing.models import OutboxMessage, Quote
@@ -38,6 +39,12 @@ class Handset:
             assert response.status == 200
             assert response.content_type == "text/plain"
             return await response.text()
+
+    async def send_status(self, text: str) -> int:
+        form = {"sessionId": self.session_id, "serviceCode": "*121#", "phoneNumber": self.phone,
+                "networkCode": self.network, "text": text}  # fmt: skip
+        async with self.stack.http.post(self.stack.gateway_url + "/ussd/at", data=form) as response:
+            return response.status
 
     async def dial(self) -> str:
         self.inputs = []
@@ -203,8 +210,10 @@ async def test_dropped_payment_resumes_with_a_fresh_quote(make_stack: StackFacto
     await to_confirm_page(dropped, demo.code)  # then the network drops the session
     again = Handset(stack)  # same phone, new session
     prompt = await again.dial()
-    assert "لديك دفع لم يكتمل للكود المنتهي بـ " + demo.code[-4:].translate(ARABIC_INDIC) in prompt
-    screen = await again.press("1")
+    assert "لديك دفع لم يكتمل" in prompt and "آخر ٤ أرقام" in prompt
+    # Nothing about the payment before the proof: not the payee, the amount or the code.
+    assert "١٬١٢٨" not in prompt and demo.code[-4:].translate(ARABIC_INDIC) not in prompt
+    screen = await again.press(demo.code[-4:])
     assert "المبلغ ١٬١٢٨٫٥٠ ج.م." in screen and "تأكيد الدفع" not in screen
     assert await quotes(stack) == 2  # a fresh quote, never the old one confirmed blindly
     while "1 تأكيد الدفع" not in screen:
@@ -231,7 +240,7 @@ async def test_lost_confirm_answer_is_reported_on_redial(make_stack: StackFactor
     assert await stack.payments() == 1  # it did go through, once
     redial = Handset(stack)
     assert "لديك دفع لم يكتمل" in await redial.dial()
-    status = await redial.press("1")
+    status = await redial.press(demo.code[-4:])
     assert status.startswith("END تم الدفع: ١٬١٢٨٫٥٠ ج.م.")
     assert await stack.payments() == 1
 
@@ -376,3 +385,120 @@ async def test_handsets_without_shaping_get_preshaped_pages(make_stack: StackFac
     # Arabic presentation forms (U+FE70-U+FEFF), laid out for a left-to-right display.
     assert any("\ufe70" <= ch <= "\ufeff" for ch in body)
     assert len(body) <= 80
+
+
+async def test_a_forged_redial_learns_nothing_of_a_dropped_payment(
+    make_stack: StackFactory,
+) -> None:
+    """Anyone can send any phoneNumber: a new session on someone's number sees no payee, no
+    amount and no digits of the code, and three wrong guesses end the offer for good."""
+    stack = await make_stack("eg")
+    demo = stack.world.account(0)
+    await to_confirm_page(Handset(stack), demo.code)  # dropped on the confirm page
+    wrong = "0000" if not demo.code.endswith("0000") else "1111"
+    for attempt in range(3):
+        forged = Handset(stack)  # same phone number, a session of the attacker's
+        prompt = await forged.dial()
+        assert "لديك دفع لم يكتمل" in prompt, attempt
+        assert "نورة" not in prompt and "١٬١٢٨" not in prompt
+        answer = await forged.press(wrong)
+        assert "الأرقام غير صحيحة" in answer and "١٬١٢٨" not in answer
+    # The offer is gone: the next dial starts afresh, and the right digits no longer help.
+    assert "1 العربية" in await Handset(stack).dial()
+    assert await stack.payments() == 0
+
+
+@pytest.mark.parametrize(
+    ("walk", "expected"),
+    [
+        ((), "تأكيد الدفع"),  # the quote, and the resume record for a drop
+        (("3", "1"), "وصف"),  # a complaint, asking for the description
+        (("5",), "عدد الأقساط"),  # installments, asking for the months
+    ],
+)
+async def test_no_full_code_is_kept_in_redis_mid_walk(
+    make_stack: StackFactory, walk: tuple[str, ...], expected: str
+) -> None:
+    stack = await make_stack("eg")
+    demo = stack.world.account(0)
+    handset = Handset(stack)
+    if walk:
+        screen = await handset.walk("1", *walk, demo.code)
+    else:
+        screen = await to_confirm_page(handset, demo.code)
+    assert expected in screen, screen
+    redis = aioredis.Redis.from_url(stack.settings.redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=stack.settings.redis_prefix + "*")]
+        values = [await redis.get(key) for key in keys if await redis.type(key) == b"string"]
+    finally:
+        await redis.aclose()
+    assert values
+    assert not [v for v in values if v and demo.code.encode() in v]
+
+
+async def test_callbacks_need_the_aggregator_s_secret_when_one_is_set(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack("eg", ussd_callback_secret="s3cret-from-the-aggregator-page")
+    form = {"sessionId": "ATUid_x", "serviceCode": "*121#", "phoneNumber": "+201001234567",
+            "networkCode": "60201", "text": ""}  # fmt: skip
+    url = stack.gateway_url + "/ussd/at"
+    for query in ("", "?key=wrong", "?key="):
+        async with stack.http.post(url + query, data=form) as response:
+            assert response.status == 403, query
+    async with stack.http.post(url + "?key=s3cret-from-the-aggregator-page", data=form) as ok:
+        assert ok.status == 200 and (await ok.text()).startswith("CON")
+    headers = {"X-Tasdeed-Key": "s3cret-from-the-aggregator-page"}
+    async with stack.http.post(url, data={**form, "sessionId": "ATUid_y"}, headers=headers) as ok:
+        assert ok.status == 200
+    # The end-of-session notice is guarded the same way: a stranger cannot end a session.
+    async with stack.http.post(url + "/events", data={"sessionId": "ATUid_x"}) as ended:
+        assert ended.status == 403
+    async with stack.http.post(
+        stack.gateway_url + "/ussd/hubtel", json={"SessionId": "h1", "Mobile": "233200000000",
+                                                 "Type": "Initiation", "Sequence": 1},
+    ) as hubtel:  # fmt: skip
+        assert hubtel.status == 403
+
+
+async def test_callbacks_from_outside_the_allowed_sources_are_refused(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack("eg", ussd_allowed_sources="10.20.30.0/24")
+    assert (await Handset(stack).send_status("")) == 403
+    allowed = await make_stack("eg", ussd_allowed_sources="10.20.30.0/24, 127.0.0.1")
+    assert (await Handset(allowed).send_status("")) == 200
+
+
+async def test_typed_ahead_inputs_are_budgeted_per_hop(make_stack: StackFactory) -> None:
+    """`1*2*<code>*0*<code>*0*…`: forty quotes in one request before; now a clear END."""
+    stack = await make_stack("eg")
+    demo = stack.world.account(0)
+    handset = Handset(stack)
+    await handset.dial()
+    flood = "*".join(["1", "2", demo.code] + [f"0*{demo.code}"] * 40)
+    screen = await handset.send(flood)
+    assert screen.startswith("END مدخلات كثيرة")
+    assert await quotes(stack) == 0
+
+
+async def test_quotes_per_conversation_are_budgeted(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg", ussd_max_inputs_per_hop=100)
+    demo = stack.world.account(0)
+    handset = Handset(stack)
+    await handset.dial()
+    # Home from the quote, pay again, the code again: each code asks for a quote.
+    chain = ["1", "2", demo.code] + ["00", "2", demo.code] * 6
+    screen = await handset.send("*".join(chain))
+    assert screen.startswith("END تجاوزت عدد المحاولات"), screen
+    assert await quotes(stack) <= 6
+    assert await stack.payments() == 0
+
+
+async def test_sessions_per_phone_per_minute_are_budgeted(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg", ussd_sessions_per_minute=3)
+    for _ in range(3):
+        assert (await Handset(stack).dial()).startswith("CON")
+    assert (await Handset(stack).dial()).startswith("END محاولات كثيرة")
+    assert (await Handset(stack, phone="+201009999999").dial()).startswith("CON")
