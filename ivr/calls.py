@@ -20,6 +20,7 @@ Nothing the NLU says is used on any other step: at a confirmation only the yes-l
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from typing import Any
 
@@ -42,6 +43,7 @@ from tasdeed.text import DigitString, Text
 log = get_logger("ivr")
 CHANNEL = "ivr"
 CALL_TTL_S = 3600
+LANGUAGE_TTL_S = 180 * 86_400
 MAX_FAILURES = 2
 MAX_SILENCES = 2
 REPEAT, AGENT, STAR = "9", "0", "*"
@@ -65,7 +67,9 @@ class IvrService:
         store: StateStore,
         twiml: TwimlBuilder,
         nlu: Understands | None = None,
+        phone_salt: str = "",
     ):
+        self.phone_salt = phone_salt.encode()
         self.profile = profile
         self.store = store
         self.twiml = twiml
@@ -83,8 +87,11 @@ class IvrService:
             if record is not None:  # Twilio retried the first webhook
                 return str(record["replies"][str(record["step"])])
             state = FlowState()
-            self.engine.start(state)
-            reply = self.twiml.language_menu(1)
+            # A returning caller hears the main menu in the language they chose before.
+            remembered = await self.store.get(self._language_key(form.get("From", "")))
+            language = str(remembered["language"]) if remembered else None
+            screen = self.engine.start(state, language=language)
+            reply = self._screen_reply(1, state, screen)
             record = {
                 "state": state.to_dict(),
                 "conversation": hashlib.sha256(call_sid.encode()).hexdigest()[:20],
@@ -97,6 +104,10 @@ class IvrService:
             await self.store.set(_call_key(call_sid), record, CALL_TTL_S)
             HOPS.labels(CHANNEL, "start").inc()
             return reply
+
+    def _language_key(self, caller: str) -> str:
+        digest = hmac.new(self.phone_salt, caller.encode(), hashlib.sha256).hexdigest()[:24]
+        return f"ivr:lang:{digest}"
 
     async def gather(self, step: int, form: dict[str, str]) -> str:
         return await self._step(step, form, silent=False)
@@ -175,6 +186,9 @@ class IvrService:
             value = HOME if screen.expects.is_data else BACK
         before = state.screen
         screen = await self.engine.handle(state, value or "", record["conversation"])
+        if before == "language" and state.screen == "main" and form.get("From"):
+            remembered = {"language": state.language}
+            await self.store.set(self._language_key(form["From"]), remembered, LANGUAGE_TTL_S)
         if screen.name == "pay.receipt" and before != "pay.receipt":
             PAYMENTS.labels(CHANNEL).inc()
         if screen.name == HANDOFF:

@@ -23,7 +23,7 @@ from tasdeed.flows.text_render import TextRenderer, looks_like_iso_date
 from tasdeed.i18n import translate
 from tasdeed.money import Money
 from tasdeed.profile import Profile
-from tasdeed.text import DigitString, Param, Text
+from tasdeed.text import DigitString, Months, Param, Text
 
 SILENCE_TIMEOUT_S = 6
 DATA_TIMEOUT_S = 10
@@ -35,12 +35,27 @@ def spell_out(identifier: str, language: str) -> str:
     return separator.join(identifier)
 
 
+# Screen texts kept short for an 80-character USSD page that a call says in full.
+SPOKEN_IN_FULL = {"quote.no_refund": "ivr.no_refund"}
+
+
 class VoiceRenderer(TextRenderer):
     def __init__(self, profile: Profile, language: str):
         super().__init__(profile, language)
         self.digits = "latn"  # voices read Latin digits in every language
 
+    def text(self, text: Text) -> str:
+        if text.key in SPOKEN_IN_FULL:
+            text = Text(SPOKEN_IN_FULL[text.key], text.params)
+        return super().text(text)
+
     def value(self, param: Param) -> str:
+        if isinstance(param, Months) and param.short:
+            # A call has room for the year.
+            param = Months(param.months)
+        return self._value(param)
+
+    def _value(self, param: Param) -> str:
         if isinstance(param, Money):
             spell = amount_in_words_ar if self.language == "ar" else amount_in_words_en
             return spell(param.minor, param.currency)

@@ -28,6 +28,8 @@ class Months:
     """Bill months ("2026-10") for display in the person's language."""
 
     months: tuple[str, ...]
+    # Month names without the year, where a screen has no room (a confirmation on USSD).
+    short: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ def text_to_json(text: Text) -> dict[str, Any]:
         elif isinstance(value, DigitString):
             params[name] = {"digits": value.digits}
         elif isinstance(value, Months):
-            params[name] = {"months": list(value.months)}
+            params[name] = {"months": list(value.months), "short": value.short}
         elif isinstance(value, Text):
             params[name] = {"text": text_to_json(value)}
         else:
@@ -64,7 +66,7 @@ def text_from_json(raw: Mapping[str, Any]) -> Text:
         elif isinstance(value, dict) and "digits" in value:
             params[name] = DigitString(str(value["digits"]))
         elif isinstance(value, dict) and "months" in value:
-            params[name] = Months(tuple(value["months"]))
+            params[name] = Months(tuple(value["months"]), bool(value.get("short", False)))
         elif isinstance(value, dict) and "text" in value:
             params[name] = text_from_json(value["text"])
         elif isinstance(value, str | int):

@@ -14,6 +14,7 @@ confirm) or the receipt of a confirm that was already sent.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from typing import Any
 
@@ -41,8 +42,7 @@ def _chain_hash(session_id: str, inputs: tuple[str, ...] | list[str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:20]
 
 
-def _phone_key(phone: str) -> str:
-    return hashlib.sha256(phone.encode()).hexdigest()[:24]
+LANGUAGE_TTL_S = 180 * 86_400
 
 
 class UssdService:
@@ -57,6 +57,7 @@ class UssdService:
         reshape_networks: frozenset[str] = frozenset(),
         sessions_per_minute: int = 6,
         max_inputs_per_hop: int = 8,
+        phone_salt: str = "",
     ):
         self.profile = profile
         self.store = store
@@ -66,6 +67,11 @@ class UssdService:
         self.reshape_networks = reshape_networks
         self.sessions_per_minute = sessions_per_minute
         self.max_inputs_per_hop = max_inputs_per_hop
+        self.phone_salt = phone_salt.encode()
+
+    def _phone_key(self, phone: str) -> str:
+        """Phone numbers are never stored: records are keyed by a salted hash."""
+        return hmac.new(self.phone_salt, phone.encode(), hashlib.sha256).hexdigest()[:24]
 
     async def handle(self, request: UssdRequest) -> UssdReply:
         started = time.perf_counter()
@@ -86,12 +92,16 @@ class UssdService:
         key = f"ussd:s:{request.session_id}"
         record = await self.store.get(key)
         if record is None:
+            if request.inputs:
+                # A shortcut dial (*121*2*<code>#): the aggregator's first request already
+                # carries the typed-ahead inputs, which start from the main menu.
+                return await self._start(request, key, typed=request.inputs), "shortcut"
             if request.hop > 0 or request.hop == -1:
                 log.info("ussd unknown session", session=request.session_id, hop=request.hop)
                 return self._closing("session.out_of_sync", "ar"), "unknown_session"
             return await self._start(request, key), "start"
         language = record["state"]["language"]
-        if record["phone"] != request.phone:
+        if record["phone"] != self._phone_key(request.phone):
             log.warning("ussd phone changed", session=request.session_id)
             return self._closing("session.phone_changed", language), "phone_changed"
         consumed: int = record["hops"]
@@ -130,26 +140,37 @@ class UssdService:
         await self.store.set(key, record, self.session_ttl_s)
         return reply, "final" if reply.end else "continue"
 
-    async def _start(self, request: UssdRequest, key: str) -> UssdReply:
-        started = await self.store.incr(f"ussd:n:{_phone_key(request.phone)}", 60)
+    async def _start(
+        self, request: UssdRequest, key: str, typed: tuple[str, ...] = ()
+    ) -> UssdReply:
+        started = await self.store.incr(f"ussd:n:{self._phone_key(request.phone)}", 60)
         if started > self.sessions_per_minute:
             log.warning("ussd sessions per phone over budget", count=started)
             return self._closing("session.too_many", "ar")
-        resume_key = f"ussd:r:{_phone_key(request.phone)}"
-        saved = await self.store.get(resume_key)
+        if len(typed) > self.max_inputs_per_hop:
+            return self._closing("ussd.too_many_inputs", "ar")
+        resume_key = f"ussd:r:{self._phone_key(request.phone)}"
+        saved = None if typed else await self.store.get(resume_key)
+        language = await self.store.get(f"ussd:lang:{self._phone_key(request.phone)}")
         if saved is not None:
             state, screen = self.engine.resume(saved)
         else:
             state = FlowState()
-            screen = self.engine.start(state)
+            # A returning caller (or a shortcut) skips the language menu.
+            known = str(language["language"]) if language else ("ar" if typed else None)
+            screen = self.engine.start(state, language=known)
         record: dict[str, Any] = {
-            "phone": request.phone,
+            "phone": self._phone_key(request.phone),
             "hops": 0,
             "chain": [_chain_hash(request.session_id, ())],
             "page": 0,
             "pages": 1,
             "resumable": saved is not None,
         }
+        for count, raw in enumerate(typed, start=1):
+            screen = await self._apply(record, state, raw)
+            record["chain"].append(_chain_hash(request.session_id, typed[:count]))
+        record["hops"] = len(typed)
         reply = await self._finish(record, state, screen, request)
         await self.store.set(key, record, self.session_ttl_s)
         return reply
@@ -166,6 +187,10 @@ class UssdService:
         screen = await self.engine.handle(state, raw, conversation_id=record["chain"][0])
         if before == "resume" and (screen.error is not None or screen.final):
             await self._count_failed_proof(record["phone"], screen)
+        if before == "language" and state.screen == "main":
+            await self.store.set(
+                f"ussd:lang:{record['phone']}", {"language": state.language}, LANGUAGE_TTL_S
+            )
         if screen.name == "pay.receipt" and before != "pay.receipt":
             PAYMENTS.labels(CHANNEL).inc()
         return screen
@@ -183,19 +208,19 @@ class UssdService:
         await self._keep_resume(record, state, request.phone)
         return reply
 
-    async def _count_failed_proof(self, phone: str, screen: Screen) -> None:
+    async def _count_failed_proof(self, phone_key: str, screen: Screen) -> None:
         """Wrong last digits on a resume count for the phone number across sessions (each
         session is a new claim of that number): after a few, the dropped payment is no
         longer offered to anyone."""
         if screen.name != "walk.too_many_tries" and screen.error is None:
             return
-        failures = await self.store.incr(f"ussd:rp:{_phone_key(phone)}", self.resume_ttl_s)
+        failures = await self.store.incr(f"ussd:rp:{phone_key}", self.resume_ttl_s)
         if failures >= MAX_RESUME_PROOFS or screen.final:
-            await self.store.delete(f"ussd:r:{_phone_key(phone)}")
+            await self.store.delete(f"ussd:r:{phone_key}")
             log.warning("ussd resume withdrawn after wrong digits", failures=failures)
 
     async def _keep_resume(self, record: dict[str, Any], state: FlowState, phone: str) -> None:
-        resume_key = f"ussd:r:{_phone_key(phone)}"
+        resume_key = f"ussd:r:{self._phone_key(phone)}"
         saved = self.engine.resumable(state)
         if saved is not None:
             await self.store.set(resume_key, saved, self.resume_ttl_s)
@@ -221,7 +246,8 @@ class UssdService:
         return pages
 
     def _footer(self, state: FlowState, screen: Screen, renderer: TextRenderer) -> str:
-        if screen.final or screen.name in ("language", "main", "resume"):
+        # The confirmation is one page with no footer: 0 and 00 still work there.
+        if screen.final or screen.name in ("language", "main", "resume", "pay.confirm"):
             return ""
         home = f"00 {renderer.text(Text('nav.home'))}"
         if screen.can_go_back and state.back:

@@ -48,9 +48,12 @@ class FlowEngine:
 
     # ---- entry points -------------------------------------------------------------------
 
-    def start(self, state: FlowState) -> Screen:
-        """A keypad session: from the language menu."""
-        state.screen = "language"
+    def start(self, state: FlowState, language: str | None = None) -> Screen:
+        """A keypad session: from the language menu, or from the main menu in a language
+        the channel remembers for this caller."""
+        state.screen = "language" if language is None else "main"
+        if language is not None:
+            state.language = language
         state.back.clear()
         return self.render(state)
 

@@ -43,9 +43,10 @@ class TextRenderer:
             months = param.months
             if not months:
                 return ""
+            single, several = ("MMMM", "MMM") if param.short else ("MMMM y", "MMM y")
             if len(months) == 1:
-                return self._month(months[0], "MMMM y")
-            return f"{self._month(months[0], 'MMM y')} - {self._month(months[-1], 'MMM y')}"
+                return self._month(months[0], single)
+            return f"{self._month(months[0], several)} - {self._month(months[-1], several)}"
         if isinstance(param, Text):
             return self.text(param)
         if isinstance(param, int):

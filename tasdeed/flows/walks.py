@@ -59,8 +59,13 @@ def _quote(profile: Profile, data: Data) -> tuple[Text, ...]:
     quote = data["quote"]
     return (
         Text("quote.payee", {"payee": quote["payee"], "area": quote["area"]}),
-        Text("quote.months", {"months": Months(tuple(quote["months"]))}),
-        Text("quote.amount", {"amount": _money(profile, quote["amount_minor"])}),
+        Text(
+            "quote.bill",
+            {
+                "months": Months(tuple(quote["months"]), short=True),
+                "amount": _money(profile, quote["amount_minor"]),
+            },
+        ),
         Text("quote.no_refund"),
     )
 
@@ -158,6 +163,7 @@ MENU_TARGETS = {
     "follow": "follow.ticket",
     "installments": "installments.code",
     "rules": "rules.menu",
+    "language": "language",
 }
 
 
@@ -166,9 +172,12 @@ def menu_items(profile: Profile) -> tuple[str, ...]:
 
 
 def _main_options(profile: Profile, data: Data) -> tuple[Go, ...]:
+    # The last item switches language: a returning caller's language is remembered, so the
+    # language menu is not the first screen any more.
+    items = (*menu_items(profile), "language")
     return tuple(
         Go(str(i), Text(f"main.{item}"), to=MENU_TARGETS[item])
-        for i, item in enumerate(menu_items(profile), start=1)
+        for i, item in enumerate(items, start=1)
     )
 
 
