@@ -11,7 +11,7 @@ RASA_ARGS := --domain bot/domain.yml --config bot/config.yml
 export RASA_TELEMETRY_ENABLED := false
 export ACTION_SERVER_URL ?= http://127.0.0.1:5055/webhook
 
-.PHONY: run test setup rasa-env nlu model nlu-report services lint typecheck bench clean
+.PHONY: run test setup rasa-env nlu model nlu-report services lint typecheck bench clean wheelhouse
 
 $(STAMP): pyproject.toml scripts/setup-core.sh
 	scripts/setup-core.sh
@@ -27,6 +27,7 @@ rasa-env: $(RASA_STAMP)
 
 services:
 	scripts/ensure-services.sh
+	scripts/ensure-haproxy.sh
 
 # Debian's chromium (and fonts with Arabic glyphs) for the simulator page tests.
 .PHONY: browser
@@ -65,6 +66,12 @@ typecheck: setup
 test: setup services browser lint typecheck model
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory nlu-report
+
+# Wheels for docker/Dockerfile and docker/Dockerfile.rasa, downloaded here (pip download) so
+# that `docker build` never reaches a registry; WHEELHOUSE_RASA=0 skips Rasa's (the official
+# rasa/rasa image needs none).
+wheelhouse: setup rasa-env
+	scripts/fill-wheelhouse.sh
 
 bench: setup services model
 	$(PY) bench/bench_contract.py

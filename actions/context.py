@@ -34,6 +34,7 @@ def billing() -> BillingClient:
         settings.billing_url,
         timeouts=Timeouts(settings.billing_connect_timeout_s, settings.billing_total_timeout_s),
         retries=settings.billing_retries,
+        service_token=settings.service_token,
     )
 
 

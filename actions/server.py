@@ -37,6 +37,7 @@ from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from tasdeed.logs import configure_logging, get_logger
+from tasdeed.production import refuse_unsafe_defaults
 from tasdeed.safe_json import loads_limited
 from tasdeed.settings import get_settings
 
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--actions", default="actions", help="the package of actions")
     args = parser.parse_args(argv)
     settings = get_settings()
+    refuse_unsafe_defaults(settings, "actions")
     configure_logging(settings.log_level, settings.log_json)
     app = build_app(args.actions)
     print(f"action server listening on http://{args.host}:{args.port}", flush=True)

@@ -1,6 +1,9 @@
-"""`python -m billing migrate | seed | prepare | serve | demo-codes`.
+"""`python -m billing migrate | seed | prepare | serve | demo-codes | demo-reset`.
 
 `prepare` = migrate + seed (only an empty ledger is seeded), what `make run` does first.
+`demo-reset` puts the demo ledger back as the seed made it (billing/demo_reset.py): every
+demo code payable again. `serve` mounts the simulator's demo routes (billing/demo_routes.py)
+when SIMULATOR_ENABLED, outside production.
 """
 
 from __future__ import annotations
@@ -9,17 +12,21 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from collections.abc import Callable
 
 from aiohttp import web
 
+from billing import demo_routes
 from billing.app import create_app
 from billing.db import create_engine, session_factory
-from billing.demo_data import plan_accounts, seed_demo_data
+from billing.demo_data import readme_accounts, seed_demo_data
+from billing.demo_reset import NotADemoLedger, reset_demo_data
 from billing.ledger import Ledger, utc_now
 from billing.masking import mask_name
 from billing.migrate import upgrade
 from tasdeed.logs import configure_logging, get_logger
 from tasdeed.money import Money, format_money
+from tasdeed.production import refuse_in_production, refuse_unsafe_defaults
 from tasdeed.profile import available_profiles, load_profile
 from tasdeed.settings import get_settings
 
@@ -43,7 +50,9 @@ async def _serve() -> None:
     settings = get_settings()
     profile = load_profile(settings.tasdeed_profile)
     engine = create_engine(settings.resolved_database_url())
-    app = create_app(Ledger(session_factory(engine), profile))
+    ledger = Ledger(session_factory(engine), profile)
+    app = create_app(ledger)
+    demo_routes.add_routes(app, ledger, settings)  # mounts once, simulator mode only
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.billing_host, settings.billing_port)
@@ -60,11 +69,41 @@ async def _serve() -> None:
         await engine.dispose()
 
 
+async def _reset() -> int:
+    settings = get_settings()
+    profile = load_profile(settings.tasdeed_profile)
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        done = await reset_demo_data(
+            session_factory(engine), profile, settings.demo_seed, utc_now()
+        )
+    except NotADemoLedger as exc:
+        print(f"demo-reset: {exc}; nothing changed", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"demo data of profile {done.profile} reset: {done.accounts} accounts (seed {done.seed})")
+    return 0
+
+
+def _loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when it is installed (rasa-sdk's sanic brings it): its transports and event
+    loop are C, which the backend's many small requests and statements feel; asyncio's own
+    loop otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def demo_code_rows(profile_id: str, seed: int) -> list[str]:
-    """README table rows: the four scenario accounts of a profile, as a person sees them."""
+    """README table rows: the scenario accounts of a profile, then more accounts with bills to
+    pay, a dozen payable codes in all (billing.demo_data.readme_accounts), as a person sees
+    them."""
     profile = load_profile(profile_id)
     rows = []
-    for demo, _amounts in plan_accounts(profile, seed)[:4]:
+    for demo in readme_accounts(profile, seed):
         due = format_money(Money(demo.amount_due_minor, profile.currency), "en")
         rows.append(
             f"| {profile.id} | `{demo.code}` | {mask_name(demo.payee_name)} | {demo.area} "
@@ -81,19 +120,34 @@ def _print_demo_codes() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m billing")
-    parser.add_argument("command", choices=["migrate", "seed", "prepare", "serve", "demo-codes"])
+    parser.add_argument(
+        "command",
+        choices=["migrate", "seed", "prepare", "serve", "demo-codes", "demo-reset"],
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
+    if args.command == "serve":
+        refuse_unsafe_defaults(settings, "billing")
+    if args.command in ("seed", "prepare"):
+        refuse_in_production(
+            settings, f"billing {args.command}", "demo data is never seeded in production"
+        )
+    if args.command == "demo-reset":
+        refuse_in_production(
+            settings, "billing demo-reset", "a production ledger holds no demo data to reset"
+        )
     configure_logging(settings.log_level, settings.log_json)
     if args.command in ("migrate", "prepare"):
         upgrade(settings.resolved_database_url())
     if args.command in ("seed", "prepare"):
         asyncio.run(_seed())
     if args.command == "serve":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve())
+        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop()) as run:
+            run.run(_serve())
     if args.command == "demo-codes":
         _print_demo_codes()
+    if args.command == "demo-reset":
+        return asyncio.run(_reset())
     return 0
 
 

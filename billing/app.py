@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from billing import service_auth
 from billing.ledger import Ledger, Refusal
 from billing.notices import DEFAULT_STALE_AFTER_S, NoticeOutbox
 from tasdeed.contract import RefusalReason
@@ -419,6 +420,7 @@ async def operator_demo_codes(request: web.Request) -> web.Response:
 
 def create_app(ledger: Ledger, notices: NoticeOutbox | None = None) -> web.Application:
     app = web.Application(middlewares=[refusals], client_max_size=MAX_BODY_BYTES)
+    app.middlewares.insert(0, service_auth.from_settings())  # SERVICE_TOKEN, when set
     app[LEDGER] = ledger
     app[NOTICES] = notices or NoticeOutbox(ledger.sessions, ledger.profile, ledger.clock)
     app.router.add_get("/health", health)

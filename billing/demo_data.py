@@ -6,7 +6,9 @@ list demo e-payment codes. The first four accounts are fixed scenarios:
   3. everything paid           4. one unpaid bill, English as the account's language
 The rest are random but believable (most paid, some in arrears). Every account has an SMS
 number (opted in by default); the first one has also opted in to WhatsApp, so the demo shows
-notices on both channels.
+notices on both channels. The ledger records the seed and the number of accounts it was
+filled with (`meta`), so `python -m billing demo-reset` (billing/demo_reset.py) can fill it
+again exactly.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from billing.db import SessionFactory
+from billing.db import AsyncSession, SessionFactory
 from billing.demo_rules import seed_rule_data
 from billing.models import Account, Bill, ContactPreference, Meta, Meter, PaymentCode
 from tasdeed.codes import damm_check_digit
@@ -38,6 +40,11 @@ FAMILY_NAMES = {
 BILL_RANGE = {"EGP": (120, 1800), "KWD": (6, 95), "SAR": (90, 1100)}
 MONTHS_OF_BILLS = 6
 DEFAULT_ACCOUNTS = 120
+SCENARIOS = 4  # the fixed scenario accounts come first
+README_PAYABLE = 12  # payable demo codes the README lists per profile
+# `meta` keys besides "profile": what the demo seed filled the ledger with.
+META_SEED = "demo_seed"
+META_ACCOUNTS = "demo_accounts"
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,18 @@ def plan_accounts(
     return planned
 
 
+def readme_accounts(profile: Profile, seed: int) -> list[DemoAccount]:
+    """The demo accounts the README lists: the scenarios, then the next accounts with
+    something to pay, until README_PAYABLE of the listed codes are payable."""
+    listed: list[DemoAccount] = []
+    for index, (demo, _amounts) in enumerate(plan_accounts(profile, seed)):
+        if index >= SCENARIOS and sum(1 for d in listed if d.unpaid_bills) >= README_PAYABLE:
+            break
+        if index < SCENARIOS or demo.unpaid_bills:
+            listed.append(demo)
+    return listed
+
+
 async def seed_demo_data(
     sessions: SessionFactory,
     profile: Profile,
@@ -133,61 +152,70 @@ async def seed_demo_data(
                     "use another DATABASE_URL"
                 )
             return False
-        s.add(Meta(key="profile", value=profile.id))
-        months = _months_back(now.date(), MONTHS_OF_BILLS)
-        rng = random.Random(f"{seed}:{profile.id}:meters")
-        created: list[Account] = []
-        for demo, amounts in plan_accounts(profile, seed, count):
-            account = Account(
-                account_number=demo.account_number,
-                payee_name=demo.payee_name,
-                area=demo.area,
-                category="private_housing",
-                phone=f"+{rng.randrange(10**10, 10**11)}",
-                language=demo.language,
-                ledger_version=0,
-                credit_minor=0,
-                created_at=now - timedelta(days=400 + rng.randrange(2000)),
-            )
-            s.add(account)
-            await s.flush()
-            created.append(account)
-            s.add(PaymentCode(code=demo.code, account_id=account.id))
-            if len(created) == 1:
-                s.add(
-                    ContactPreference(
-                        account_id=account.id,
-                        channel="whatsapp",
-                        opted_in=True,
-                        source="demo",
-                        updated_at=now,
-                    )
-                )
-            s.add(
-                Meter(
-                    account_id=account.id,
-                    meter_number=f"M{account.id:07d}",
-                    kind="electricity",
-                    installed_on=(now - timedelta(days=500 + rng.randrange(3000))).date(),
-                    prepaid=False,
-                )
-            )
-            for month_index, (month, amount) in enumerate(zip(months, amounts, strict=True)):
-                paid = month_index < MONTHS_OF_BILLS - demo.unpaid_bills
-                issued = month.replace(day=28)
-                s.add(
-                    Bill(
-                        account_id=account.id,
-                        month=month.strftime("%Y-%m"),
-                        amount_minor=amount,
-                        paid_minor=amount if paid else 0,
-                        status="paid" if paid else "unpaid",
-                        issued_on=issued,
-                        due_date=issued + timedelta(days=30),
-                        paid_at=datetime.combine(issued + timedelta(days=10), datetime.min.time())
-                        if paid
-                        else None,
-                    )
-                )
-        await seed_rule_data(s, profile, created, seed, now)
+        await fill_demo_data(s, profile, seed, now, count)
         return True
+
+
+async def fill_demo_data(
+    s: AsyncSession, profile: Profile, seed: int, now: datetime, count: int = DEFAULT_ACCOUNTS
+) -> None:
+    """The demo data, into an empty ledger, inside the caller's transaction."""
+    s.add(Meta(key="profile", value=profile.id))
+    s.add(Meta(key=META_SEED, value=str(seed)))
+    s.add(Meta(key=META_ACCOUNTS, value=str(count)))
+    months = _months_back(now.date(), MONTHS_OF_BILLS)
+    rng = random.Random(f"{seed}:{profile.id}:meters")
+    created: list[Account] = []
+    for demo, amounts in plan_accounts(profile, seed, count):
+        account = Account(
+            account_number=demo.account_number,
+            payee_name=demo.payee_name,
+            area=demo.area,
+            category="private_housing",
+            phone=f"+{rng.randrange(10**10, 10**11)}",
+            language=demo.language,
+            ledger_version=0,
+            credit_minor=0,
+            created_at=now - timedelta(days=400 + rng.randrange(2000)),
+        )
+        s.add(account)
+        await s.flush()
+        created.append(account)
+        s.add(PaymentCode(code=demo.code, account_id=account.id))
+        if len(created) == 1:
+            s.add(
+                ContactPreference(
+                    account_id=account.id,
+                    channel="whatsapp",
+                    opted_in=True,
+                    source="demo",
+                    updated_at=now,
+                )
+            )
+        s.add(
+            Meter(
+                account_id=account.id,
+                meter_number=f"M{account.id:07d}",
+                kind="electricity",
+                installed_on=(now - timedelta(days=500 + rng.randrange(3000))).date(),
+                prepaid=False,
+            )
+        )
+        for month_index, (month, amount) in enumerate(zip(months, amounts, strict=True)):
+            paid = month_index < MONTHS_OF_BILLS - demo.unpaid_bills
+            issued = month.replace(day=28)
+            s.add(
+                Bill(
+                    account_id=account.id,
+                    month=month.strftime("%Y-%m"),
+                    amount_minor=amount,
+                    paid_minor=amount if paid else 0,
+                    status="paid" if paid else "unpaid",
+                    issued_on=issued,
+                    due_date=issued + timedelta(days=30),
+                    paid_at=datetime.combine(issued + timedelta(days=10), datetime.min.time())
+                    if paid
+                    else None,
+                )
+            )
+    await seed_rule_data(s, profile, created, seed, now)

@@ -13,6 +13,11 @@ The payment contract (DESIGN.md, "The one rule"):
   under a dedupe key (billing/outbox.py); sending them is billing/notices.py's business.
 - A bill already paid in the profile's window is paid again only on a quote made with an
   explicit `override`.
+
+On PostgreSQL (asyncpg) the common case of a quote and of a confirm is one statement each
+(billing/pg_contract.py, which says why the guarantees above still hold); whenever that
+statement does not apply (a refusal, a replay, a lost race) it changes nothing and the general
+transaction below answers, as it always did.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing.db import AsyncSession, SessionFactory
 from billing.faults import crash_point
@@ -43,12 +49,14 @@ from billing.models import (
     Quote,
 )
 from billing.outbox import COMPLAINTS, RECEIPTS, add_notice
+from billing.pg_contract import PgContract
 from billing.rule_answers import RuleAnswers, RuleNotOffered
 from tasdeed.codes import check_payment_code
 from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, RefusalReason
 from tasdeed.profile import Profile
 
 Clock = Callable[[], datetime]
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # what an amount column holds
 # What an operator can move a complaint to (it is filed "open"); the last two end its SLA clock.
 COMPLAINT_STATUSES = ("in_progress", "resolved", "closed")
 COMPLAINT_DONE = ("resolved", "closed")
@@ -89,11 +97,29 @@ def _rowcount(result: Any) -> int:
     return int(cast(CursorResult[Any], result).rowcount)
 
 
+def _single_statements(sessions: SessionFactory) -> AsyncEngine | None:
+    """The engine, when it is PostgreSQL through asyncpg (billing/pg_contract.py)."""
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+        return bind if bind.dialect.driver == "asyncpg" else None
+    return None
+
+
 class Ledger:
-    def __init__(self, sessions: SessionFactory, profile: Profile, clock: Clock = utc_now):
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        profile: Profile,
+        clock: Clock = utc_now,
+        *,
+        single_statements: bool = True,
+    ):
+        """`single_statements=False` keeps PostgreSQL on the general path (for comparison)."""
         self.sessions = sessions
         self.profile = profile
         self.clock = clock
+        engine = _single_statements(sessions) if single_statements else None
+        self._pg = PgContract(engine, profile) if engine is not None else None
 
     # ---- look-ups -------------------------------------------------------------------
 
@@ -117,11 +143,8 @@ class Ledger:
                 raise Refusal(RefusalReason.QUOTE_UNKNOWN, 404)
             return account
         if code is not None:
-            checked = check_payment_code(code, self.profile.payment_code)
-            if not checked.ok or checked.code is None:
-                raise Refusal(RefusalReason.INVALID_CODE, 422, {"problem": str(checked.problem)})
             account = await s.scalar(
-                select(Account).join(PaymentCode).where(PaymentCode.code == checked.code)
+                select(Account).join(PaymentCode).where(PaymentCode.code == self._checked(code))
             )
             if account is None:
                 raise Refusal(RefusalReason.UNKNOWN_CODE, 404)
@@ -134,6 +157,13 @@ class Ledger:
                 raise Refusal(RefusalReason.ACCOUNT_UNKNOWN, 404)
             return account
         raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"missing": "code or account_number"})
+
+    def _checked(self, code: str) -> str:
+        """The code as stored (digits only), or the refusal saying what is wrong with it."""
+        checked = check_payment_code(code, self.profile.payment_code)
+        if not checked.ok or checked.code is None:
+            raise Refusal(RefusalReason.INVALID_CODE, 422, {"problem": str(checked.problem)})
+        return checked.code
 
     @staticmethod
     async def _open_bills(s: AsyncSession, account_id: int) -> Sequence[Bill]:
@@ -185,6 +215,17 @@ class Ledger:
         quote: a fresh payee, amount and expiry either way."""
         settings = self.profile.payments
         now = self.clock()
+        if self._pg is not None:
+            view = await self._quote_in_one_statement(
+                None if from_quote else self._checked(code or ""),
+                amount_minor=amount_minor,
+                override=override,
+                channel=channel,
+                from_quote=from_quote,
+                now=now,
+            )
+            if view is not None:
+                return view
         async with self.sessions() as s, s.begin():
             if from_quote:
                 account = await self._account(s, quote_id=from_quote)
@@ -234,6 +275,47 @@ class Ledger:
             s.add(quote)
             return self._quote_view(quote, account)
 
+    async def _quote_in_one_statement(
+        self,
+        code: str | None,
+        *,
+        amount_minor: int | None,
+        override: bool,
+        channel: str,
+        from_quote: str | None,
+        now: datetime,
+    ) -> dict[str, Any] | None:
+        """The quote when something is due and the amount needs no refusal; None otherwise
+        (nothing was written, and the general path answers)."""
+        assert self._pg is not None
+        if amount_minor is not None and not BIGINT_MIN <= amount_minor <= BIGINT_MAX:
+            return None  # the statement could not carry it; the general path says why not
+        quote_id = str(uuid.uuid4())
+        expires_at = now + timedelta(seconds=self.profile.payments.quote_ttl_seconds)
+        new = await self._pg.quote(
+            quote_id=quote_id,
+            code=code,
+            from_quote=from_quote,
+            amount_minor=amount_minor,
+            override=override,
+            channel=channel[:20],
+            now=now,
+            expires_at=expires_at,
+        )
+        if new is None:
+            return None
+        return self._quote_fields(
+            quote_id=quote_id,
+            payee_name=new.payee_name,
+            area=new.area,
+            bill_months=new.bill_months,
+            amount_due_minor=new.amount_due_minor,
+            amount_minor=new.amount_minor,
+            expires_at=expires_at,
+            recently_paid=False,
+            override=override,
+        )
+
     def _check_amount(self, amount: int, due: int, *, override: bool) -> None:
         settings = self.profile.payments
         if amount <= 0:
@@ -252,23 +334,52 @@ class Ledger:
             raise Refusal(RefusalReason.OVERPAYMENT_NOT_ALLOWED, details={"due_minor": due})
 
     def _quote_view(self, quote: Quote, account: Account) -> dict[str, Any]:
+        return self._quote_fields(
+            quote_id=quote.id,
+            payee_name=account.payee_name,
+            area=account.area,
+            bill_months=quote.bill_months,
+            amount_due_minor=quote.amount_due_minor,
+            amount_minor=quote.amount_minor,
+            expires_at=quote.expires_at,
+            recently_paid=quote.recently_paid,
+            override=quote.override,
+        )
+
+    def _quote_fields(
+        self,
+        *,
+        quote_id: str,
+        payee_name: str,
+        area: str,
+        bill_months: str,
+        amount_due_minor: int,
+        amount_minor: int,
+        expires_at: datetime,
+        recently_paid: bool,
+        override: bool,
+    ) -> dict[str, Any]:
         return {
-            "quote_id": quote.id,
-            "payee_masked": mask_name(account.payee_name),
-            "area": account.area,
-            "bill_months": [m for m in quote.bill_months.split(",") if m],
+            "quote_id": quote_id,
+            "payee_masked": mask_name(payee_name),
+            "area": area,
+            "bill_months": [m for m in bill_months.split(",") if m],
             "currency": self.profile.currency,
-            "amount_due_minor": quote.amount_due_minor,
-            "amount_minor": quote.amount_minor,
-            "expires_at": iso(quote.expires_at),
-            "recently_paid": quote.recently_paid,
-            "override": quote.override,
+            "amount_due_minor": amount_due_minor,
+            "amount_minor": amount_minor,
+            "expires_at": iso(expires_at),
+            "recently_paid": recently_paid,
+            "override": override,
         }
 
     async def confirm(self, quote_id: str, idempotency_key: str) -> tuple[dict[str, Any], bool]:
         """Returns (receipt, replayed); replayed is True when the key had already paid."""
         if not idempotency_key or len(idempotency_key) > 128:
             raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "idempotency_key"})
+        if self._pg is not None:
+            receipt = await self._confirm_in_one_statement(quote_id, idempotency_key)
+            if receipt is not None:
+                return receipt, False
         try:
             async with self.sessions() as s, s.begin():
                 outcome = await self._confirm_in(s, quote_id, idempotency_key)
@@ -282,6 +393,43 @@ class Ledger:
                 return settled
         crash_point("confirm.after_commit")
         return outcome
+
+    async def _confirm_in_one_statement(self, quote_id: str, key: str) -> dict[str, Any] | None:
+        """The receipt when this call paid; None when it did not (nothing was written: a
+        refusal, a replay or a lost race, which the general path answers)."""
+        assert self._pg is not None
+        facts = await self._pg.quote_facts(quote_id)
+        if facts is None:
+            return None
+        now = self.clock()
+        receipt_number = self._receipt_number(now)
+        receipt = self._receipt_fields(
+            receipt_number=receipt_number,
+            quote_id=quote_id,
+            amount_minor=facts.amount_minor,
+            paid_at=now,
+            payee_name=facts.payee_name,
+            bill_months=facts.bill_months,
+            channel=facts.channel,
+        )
+        crash_point("confirm.before_commit")  # nothing is written before the one statement
+        paid = await self._pg.pay(
+            quote_id=quote_id,
+            key=key,
+            now=now,
+            receipt_number=receipt_number,
+            facts=facts,
+            payload={**receipt, "language": facts.language},
+            dedupe_key=f"receipt:{receipt_number}",
+            campaign=RECEIPTS,
+        )
+        if not paid:
+            return None
+        crash_point("confirm.after_commit")
+        return receipt
+
+    def _receipt_number(self, now: datetime) -> str:
+        return f"{self.profile.id.upper()}{now:%y%m%d}{secrets.token_hex(4).upper()}"
 
     async def _already_settled(
         self, s: AsyncSession, quote_id: str, key: str
@@ -335,7 +483,7 @@ class Ledger:
                 )
             raise Refusal(RefusalReason.QUOTE_STALE)
         payment = Payment(
-            receipt_number=f"{self.profile.id.upper()}{now:%y%m%d}{secrets.token_hex(4).upper()}",
+            receipt_number=self._receipt_number(now),
             quote_id=quote.id,
             idempotency_key=key,
             account_id=quote.account_id,
@@ -387,15 +535,36 @@ class Ledger:
         account = account or await s.get(Account, payment.account_id)
         quote = await s.get(Quote, payment.quote_id)
         assert account is not None and quote is not None
+        return self._receipt_fields(
+            receipt_number=payment.receipt_number,
+            quote_id=payment.quote_id,
+            amount_minor=payment.amount_minor,
+            paid_at=payment.paid_at,
+            payee_name=account.payee_name,
+            bill_months=quote.bill_months,
+            channel=payment.channel,
+        )
+
+    def _receipt_fields(
+        self,
+        *,
+        receipt_number: str,
+        quote_id: str,
+        amount_minor: int,
+        paid_at: datetime,
+        payee_name: str,
+        bill_months: str,
+        channel: str,
+    ) -> dict[str, Any]:
         return {
-            "receipt_number": payment.receipt_number,
-            "quote_id": payment.quote_id,
-            "amount_minor": payment.amount_minor,
+            "receipt_number": receipt_number,
+            "quote_id": quote_id,
+            "amount_minor": amount_minor,
             "currency": self.profile.currency,
-            "paid_at": iso(payment.paid_at),
-            "payee_masked": mask_name(account.payee_name),
-            "bill_months": [m for m in quote.bill_months.split(",") if m],
-            "channel": payment.channel,
+            "paid_at": iso(paid_at),
+            "payee_masked": mask_name(payee_name),
+            "bill_months": [m for m in bill_months.split(",") if m],
+            "channel": channel,
         }
 
     async def payment_by_key(self, idempotency_key: str) -> dict[str, Any]:

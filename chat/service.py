@@ -11,19 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chat.rasa_client import RasaClient, RasaUnavailable
-from chat.receipt_image import render_receipt
+from chat.receipt_image import receipt_lines, render_receipt
 from tasdeed.billing_client import BillingClient, BillingError, NoticeChannel
-from tasdeed.flows.text_render import TextRenderer
 from tasdeed.i18n import translate
 from tasdeed.language import guess_language
 from tasdeed.logs import get_logger
 from tasdeed.metrics import HOP_SECONDS, HOPS, PAYMENTS
-from tasdeed.money import Money
 from tasdeed.normalise import normalise_input
 from tasdeed.notices.consent import ConsentChange, consent_in_normalised
 from tasdeed.profile import Profile
 from tasdeed.state_store import StateStore
-from tasdeed.text import DigitString, Text
 
 log = get_logger("chat")
 SEEN_TTL_S = 86_400
@@ -138,20 +135,9 @@ class ChatService:
         return translate(key, language, self.profile.dialect)
 
     async def _receipt_image(self, receipt: dict[str, Any], language: str) -> str:
-        renderer = TextRenderer(self.profile, language)
-        amount = Money(int(receipt["amount_minor"]), str(receipt["currency"]))
-        lines = [
-            self.profile.utility_name_ar if language == "ar" else self.profile.utility_name_en,
-            renderer.text(Text("chat.receipt_title")),
-            *renderer.text(
-                Text(
-                    "receipt.summary", {"amount": amount, "receipt": DigitString(receipt["number"])}
-                )
-            ).split("\n"),
-            str(receipt["payee"]),
-            str(receipt["paid_at"])[:16].replace("T", " "),
-        ]
-        png = render_receipt(lines, rtl=language == "ar")
+        """The receipt as a PNG (time in the utility's zone, the profile's digits, the months
+        paid), kept for IMAGE_TTL_S under a random token."""
+        png = render_receipt(receipt_lines(receipt, self.profile, language), rtl=language == "ar")
         token = secrets.token_urlsafe(16)
         await self.store.set(
             f"chat:image:{token}", {"png": base64.b64encode(png).decode()}, IMAGE_TTL_S

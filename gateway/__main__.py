@@ -6,11 +6,13 @@ from aiohttp import web
 
 from gateway.app import create_app
 from tasdeed.logs import configure_logging
+from tasdeed.production import refuse_unsafe_defaults
 from tasdeed.settings import get_settings
 
 
 def main() -> None:
     settings = get_settings()
+    refuse_unsafe_defaults(settings, "gateway")
     configure_logging(settings.log_level, settings.log_json)
     app = create_app(settings)
     print(

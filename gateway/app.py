@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> web.Application:
         settings.billing_url,
         timeouts=Timeouts(settings.billing_connect_timeout_s, settings.billing_total_timeout_s),
         retries=settings.billing_retries,
+        service_token=settings.service_token,
     )
     store = create_store(settings.redis_url, settings.redis_prefix)
     # Unreadable bodies (not UTF-8, broken forms, deep or non-finite JSON) get a 400 here.
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> web.Application:
             reshape_networks=settings.reshape_networks(),
             sessions_per_minute=settings.ussd_sessions_per_minute,
             max_inputs_per_hop=settings.ussd_max_inputs_per_hop,
+            phone_salt=settings.phone_hash_salt,
         ),
         AggregatorCheck(settings.ussd_callback_secret, settings.ussd_sources()),
     )
@@ -88,7 +90,12 @@ def create_app(settings: Settings) -> web.Application:
     ivr_routes.add_routes(
         app,
         IvrService(
-            profile, billing, store, TwimlBuilder(profile, settings.public_base_url), nlu=rasa
+            profile,
+            billing,
+            store,
+            TwimlBuilder(profile, settings.public_base_url),
+            nlu=rasa,
+            phone_salt=settings.phone_hash_salt,
         ),
         TwilioSignatures(settings.twilio_auth_token, settings.public_base_url),
     )

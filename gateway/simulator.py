@@ -34,7 +34,7 @@ from twilio.request_validator import RequestValidator
 
 from tasdeed.billing_client import BillingClient, BillingError
 from tasdeed.flows.diagram import mermaid
-from tasdeed.i18n import LANGUAGES, catalogue, translate
+from tasdeed.i18n import LANGUAGES, Counted, catalogue, entries, plural_categories, translate
 from tasdeed.logs import get_logger
 from tasdeed.money import Money, format_money
 from tasdeed.normalise import localise_digits
@@ -250,6 +250,20 @@ def _labels(language: str) -> dict[str, str]:
     }
 
 
+def _plurals(language: str) -> dict[str, dict[str, Any]]:
+    """The counted sim.* words (tasdeed.i18n plural entries) by plural category, for the
+    page's own `t()` to pick with Intl.PluralRules, the same CLDR rules babel follows."""
+    categories = plural_categories(language)
+    return {
+        key.removeprefix("sim."): {
+            "counts": entry.counts,
+            "forms": dict(zip(categories, entry.forms, strict=True)),
+        }
+        for key, entry in entries(language).items()
+        if key.startswith("sim.") and isinstance(entry, Counted)
+    }
+
+
 def _t(key: str, language: str, **params: object) -> str:
     return html.escape(translate(key, language, "msa", **params))
 
@@ -351,9 +365,15 @@ def _demo_section(profile: Profile, demos: list[dict[str, Any]] | None, language
             f"<th>{_t('sim.demo.code', language)}</th><th>{_t('sim.demo.payee', language)}</th>"
             f"<th>{_t('sim.demo.due', language)}</th></tr></thead><tbody>{cells}</tbody></table>"
         )
+    # Only on this page, which exists only in simulator mode (SIMULATOR_ENABLED).
+    reset = (
+        f'<div class="row"><button id="demo-reset" type="button">'
+        f"{_t('sim.demo.reset', language)}</button></div>"
+        '<p class="fine" id="demo-reset-status" aria-live="polite"></p>'
+    )
     return (
         f'<section class="card" id="demo-codes"><h2>{_t("sim.demo.title", language)}</h2>'
-        f"{rows}</section>"
+        f"{rows}{reset}</section>"
     )
 
 
@@ -440,6 +460,7 @@ def _page_config(sim: Simulator, language: str) -> dict[str, Any]:
     return {
         "lang": language,
         "labels": _labels(language),
+        "plurals": _plurals(language),
         "profile": {
             "id": sim.profile.id,
             "ussd_service_code": sim.profile.ussd_service_code,
@@ -606,6 +627,28 @@ async def operator_json(request: web.Request) -> web.Response:
     )
 
 
+async def demo_reset(request: web.Request) -> web.Response:
+    """The "reset demo data" button: the backend puts the demo ledger back as the seed made
+    it (billing/demo_routes.py), every demo code payable again. JSON only, so no other site's
+    form can post it (a cross-site JSON POST needs a CORS preflight this gateway never
+    answers)."""
+    sim = request.app[SIMULATOR]
+    language = _language(request)
+    if request.content_type != "application/json":
+        return _refuse("send application/json", 415)
+    try:
+        done = await sim.billing.demo_reset()
+    except BillingError as exc:
+        log.warning("demo reset failed", error=str(exc))
+        return web.json_response(
+            {"error": translate("sim.demo.reset_failed", language)}, status=502, dumps=_dumps
+        )
+    log.info("demo data reset from the simulator", accounts=done.get("accounts"))
+    return web.json_response(
+        {"reset": True, "message": translate("sim.demo.reset_done", language)}, dumps=_dumps
+    )
+
+
 # ---- the IVR relay ----------------------------------------------------------------------
 
 RELAY_PATHS = frozenset({"/ivr/voice", "/ivr/gather", "/ivr/silence", "/ivr/status"})
@@ -703,6 +746,7 @@ def add_routes(
     app.router.add_get("/simulator/metrics.json", metrics_json)
     app.router.add_get("/simulator/operator.json", operator_json)
     app.router.add_post("/simulator/ivr", ivr_relay)
+    app.router.add_post("/simulator/demo-reset", demo_reset)
     app.router.add_get("/simulator/walks", walks_text)
     app.router.add_static("/static/", STATIC_DIR)
 

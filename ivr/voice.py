@@ -43,6 +43,9 @@ class VoiceRenderer(TextRenderer):
     def __init__(self, profile: Profile, language: str):
         super().__init__(profile, language)
         self.digits = "latn"  # voices read Latin digits in every language
+        if language == "ar":
+            # A counted noun's number agrees with it: "سبع ساعات", "ستة أقساط".
+            self.say_count = _say_count_ar
 
     def text(self, text: Text) -> str:
         if text.key in SPOKEN_IN_FULL:
@@ -77,6 +80,12 @@ class VoiceRenderer(TextRenderer):
         elif not screen.final:
             spoken.append(self.text(Text("ivr.repeat_hint")))
         return spoken
+
+
+def _say_count_ar(count: int, feminine: bool) -> str:
+    return (
+        number_in_words_ar(count, "f" if feminine else "m") if 0 <= count < 10**12 else str(count)
+    )
 
 
 class TwimlBuilder:

@@ -36,6 +36,7 @@ from messaging.worker import Worker, run_workers
 from tasdeed.billing_client import BillingClient, BillingUnavailable, Timeouts
 from tasdeed.logs import configure_logging
 from tasdeed.notices.costs import template_costs
+from tasdeed.production import refuse_unsafe_defaults
 from tasdeed.profile import Profile, load_profile
 from tasdeed.settings import Settings, get_settings
 
@@ -49,6 +50,7 @@ def _billing(settings: Settings) -> BillingClient:
             settings.billing_connect_timeout_s, max(settings.billing_total_timeout_s, 30)
         ),
         retries=settings.billing_retries,
+        service_token=settings.service_token,
     )
 
 
@@ -200,7 +202,7 @@ async def serve(settings: Settings, run_relay: bool, metrics_port: int | None) -
         print("worker: needs REDIS_URL (without it, use `serve`)")
         return 2
     if metrics_port:
-        start_http_server(metrics_port, addr="127.0.0.1")
+        start_http_server(metrics_port, addr=settings.metrics_host)
     stop = _stop_on_signals()
     sender = _sender(settings)
     async with _billing(settings) as billing:
@@ -265,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--older-than", type=int, default=3600, help="seconds in 'queued'")
     args = parser.parse_args(argv)
     settings = get_settings()
+    if args.command in ("serve", "worker", "relay"):
+        refuse_unsafe_defaults(settings, "messaging")
+    elif args.command != "segments":  # an operator's command: it only calls the backend
+        refuse_unsafe_defaults(settings, "cli")
     configure_logging(settings.log_level, settings.log_json)
     try:
         return _run(args, settings)

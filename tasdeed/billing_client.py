@@ -15,6 +15,7 @@ pay again under a new key, and can ask `payment_status(key)` later.
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,11 @@ class BillingUnavailable(BillingError):
     """The backend could not be reached or failed; nothing was changed by this call."""
 
 
+class BillingUnauthorized(BillingUnavailable):
+    """The backend refused this client's service token (401/403): it read nothing, changed
+    nothing, and asking again will not help (SERVICE_TOKEN differs between the two)."""
+
+
 class PaymentOutcomeUnknown(BillingError):
     """A confirm was sent but no answer came back: the payment may or may not have happened."""
 
@@ -64,6 +70,9 @@ class BillingRefused(BillingError):
 
     def __str__(self) -> str:
         return self.reason.value
+
+
+DEMO_RESET_TIMEOUT_S = 60.0  # refilling a demo ledger takes seconds on SQLite
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +254,11 @@ class BillingClient:
         retries: int = 2,
         backoff_s: float = 0.05,
         session: aiohttp.ClientSession | None = None,
+        service_token: str = "",
     ):
         self.base_url = base_url.rstrip("/")
+        # `Authorization: Bearer <SERVICE_TOKEN>` on every call when one is configured.
+        self._headers = {"Authorization": f"Bearer {service_token}"} if service_token else None
         self.timeouts = timeouts or Timeouts()
         self.retries = retries
         self.backoff_s = backoff_s
@@ -290,8 +302,10 @@ class BillingClient:
                 await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
             try:
                 async with self._client().request(
-                    method, self.base_url + path, json=body
+                    method, self.base_url + path, json=body, headers=self._headers
                 ) as response:
+                    if response.status in (401, 403):
+                        raise BillingUnauthorized(f"backend refused the service token ({path})")
                     if response.status >= 500:
                         last_error = BillingUnavailable(f"backend answered {response.status}")
                         continue
@@ -378,6 +392,8 @@ class BillingClient:
                 "/v1/payments",
                 {"quote_id": quote_id, "idempotency_key": idempotency_key},
             )
+        except BillingUnauthorized:
+            raise  # refused before the payment was read: nothing happened
         except BillingUnavailable as exc:
             raise PaymentOutcomeUnknown(idempotency_key) from exc
         return _receipt(data)
@@ -686,6 +702,38 @@ class BillingClient:
         """The demo ledger's scenario accounts: code, masked payee, what is due now. A ledger
         that was not filled by the demo seed refuses (BillingRefused)."""
         return self._rows(await self._call("GET", "/v1/operator/demo-codes"), "demo_codes")
+
+    async def demo_reset(self, timeout_s: float = DEMO_RESET_TIMEOUT_S) -> dict[str, Any]:
+        """The demo ledger back as the demo seed made it, every demo code payable again: the
+        simulator page's button. The backend has the route only in simulator mode (billing/
+        demo_routes.py) and refuses a ledger the demo seed did not fill (BillingRefused).
+        Refilling the ledger takes seconds, so one try with its own timeout, no retries."""
+        timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=self.timeouts.connect_s)
+        try:
+            async with self._client().request(
+                "POST",
+                self.base_url + "/v1/demo/reset",
+                json={},
+                headers=self._headers,
+                timeout=timeout,
+            ) as response:
+                status = response.status
+                body = await response.text()
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise BillingUnavailable(f"demo reset failed: {exc!r}") from exc
+        if status in (401, 403):
+            raise BillingUnauthorized("backend refused the service token (/v1/demo/reset)")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if status == 404 and not isinstance(data, dict):  # a backend without the route
+            raise BillingRefused(RefusalReason.INVALID_REQUEST, {"detail": "no demo routes"})
+        if not isinstance(data, dict) or status >= 500:
+            raise BillingUnavailable(f"backend answered {status} to the demo reset")
+        if status >= 400:
+            raise BillingRefused(RefusalReason.INVALID_REQUEST, data)
+        return data
 
     @staticmethod
     def _rows(data: dict[str, Any], key: str) -> list[dict[str, Any]]:

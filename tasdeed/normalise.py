@@ -68,7 +68,9 @@ def normalise_input(raw: str, max_chars: int = MAX_INPUT_CHARS) -> NormalisedInp
     # Invisible marks go first: one between a digit and ٫ would hide the separator, and one
     # between a letter and a combining hamza would stop NFKC composing them.
     text = unicodedata.normalize("NFKC", strip_invisible(raw))
-    text = normalise_digits(text)
+    # NFKC can bring marks back: presentation forms such as U+FE77 decompose to tatweel +
+    # a diacritic.
+    text = normalise_digits(strip_invisible(text))
     text = dediac_ar(text)
     text = normalize_alef_ar(text)
     text = normalize_alef_maksura_ar(text)

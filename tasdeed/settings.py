@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     tasdeed_profile: str = Field(default="eg", description="utility profile: eg, kw or sa")
+    # "production": every process refuses to start on an unsafe default (tasdeed/production.py).
+    tasdeed_env: Literal["development", "production"] = "development"
+    # Bearer token for service-to-service calls (gateway, actions, messaging -> billing).
+    # Empty: the billing API asks for none (embedded default only; production refuses it).
+    service_token: str = ""
 
     # Reference billing backend (the utility's system stand-in).
     database_url: str = Field(
@@ -58,6 +63,9 @@ class Settings(BaseSettings):
     # "profile": bulk notices wait out the profile's quiet hours; "off": an operator's
     # override for an urgent bulk message at night (receipts never wait either way).
     notices_quiet_hours: Literal["profile", "off"] = "profile"
+    # Where `messaging worker|serve --metrics-port` listens (0.0.0.0 in a container, so
+    # Prometheus can scrape it over the internal network).
+    metrics_host: str = "127.0.0.1"
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
@@ -78,6 +86,8 @@ class Settings(BaseSettings):
     # Budgets: new sessions per phone number per minute, inputs applied from one request.
     ussd_sessions_per_minute: int = 6
     ussd_max_inputs_per_hop: int = 8
+    # Salt for the hashes that key records by phone number (language, resume, budgets).
+    phone_hash_salt: str = "tasdeed-local-salt"
 
     # Rasa (REST channel and NLU) on an internal address, and the action server it calls.
     rasa_url: str = "http://127.0.0.1:5005"

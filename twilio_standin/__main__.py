@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from tasdeed.logs import configure_logging, get_logger
+from tasdeed.production import refuse_in_production
 from tasdeed.settings import get_settings
 from twilio_standin.app import create_app
 from twilio_standin.config import StandinConfig
@@ -70,6 +71,9 @@ def config_from(args: argparse.Namespace) -> StandinConfig:
 
 def main(argv: Sequence[str] | None = None) -> None:
     settings = get_settings()
+    refuse_in_production(
+        settings, "twilio_standin", "the Twilio stand-in is for tests and `make run` only"
+    )
     configure_logging(settings.log_level, settings.log_json)
     args = parse_args(argv)
     get_logger("twilio_standin").info(

@@ -4,6 +4,11 @@ One USSD string is at most 160 octets: 182 characters in the GSM 7-bit alphabet,
 80 once any character outside it (Arabic) is on the page, because the page is then sent as
 UCS-2. Lines are packed greedily; a page that is not the last ends with "99 more"; the
 navigation footer goes on the last page; a single over-long line is cut at word boundaries.
+
+What belongs together stays together: a text's own line breaks are where pages may break
+first, and an over-long line is never cut right after a number, so an amount keeps its
+currency ("200.00 ر.س.") and a number its unit ("٧ ساعات", "١٢ رقما"). No-break spaces are
+never break points. Only a line with no other space left is cut there.
 """
 
 from __future__ import annotations
@@ -32,13 +37,20 @@ def _join(lines: list[str]) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _after_number(line: str, space: int) -> bool:
+    """Whether the space at `space` follows a number: what comes next is its unit or
+    currency (or the rest of a date and time), which must not go to another line."""
+    before = line[:space].rstrip()
+    return bool(before) and before[-1].isdecimal()
+
+
 def _split_line(line: str, room: int) -> tuple[str, str]:
-    """The longest head of `line` (at a space if possible) of at most `room` characters."""
+    """The longest head of `line` of at most `room` characters, cut at a space that does
+    not follow a number if there is one, else at any space, else at `room`."""
     if room < 1:
         raise ValueError("no room on the page for any text")
-    cut = line.rfind(" ", 0, room + 1)
-    if cut <= 0:
-        cut = room
+    spaces = [i for i in range(min(room, len(line) - 1), 0, -1) if line[i] == " "]
+    cut = next((i for i in spaces if not _after_number(line, i)), spaces[0] if spaces else room)
     return line[:cut].rstrip(), line[cut:].lstrip()
 
 
@@ -46,7 +58,7 @@ def paginate(lines: list[str], footer: str, more_label: str) -> list[str]:
     """Pages of at most one USSD string each; every page but the last ends with the
     "99 more" line, the last with `footer` (which may be empty)."""
     more = f"{MORE} {more_label}"
-    pending = [line for line in lines if line]
+    pending = [part for line in lines for part in line.split("\n") if part]
     pages: list[str] = []
     current: list[str] = []
     while pending:

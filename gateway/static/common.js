@@ -7,9 +7,17 @@ const Sim = (() => {
   const config = JSON.parse(document.getElementById("sim-config").textContent);
 
   // The catalogue's sim.* words; {name} placeholders filled as tasdeed.i18n.translate does.
+  // A counted one takes the plural form for the number in its counting param (CLDR rules,
+  // as babel's on the server).
+  const pluralRules = new Intl.PluralRules(config.lang);
   function t(key, params) {
-    const text = config.labels[key];
+    let text = config.labels[key];
     if (text === undefined) throw new Error("missing label " + key);
+    const plural = (config.plurals || {})[key];
+    if (plural && params && plural.counts in params) {
+      const form = plural.forms[pluralRules.select(Number(params[plural.counts]))];
+      if (form !== undefined) text = form;
+    }
     return text.replace(/\{([a-z_]+)\}/g, (whole, name) =>
       params && name in params ? String(params[name]) : whole);
   }

@@ -399,6 +399,29 @@ async function callHangup() {
   await callEnd(t("call.ended"));
 }
 
+// ---- demo data: back to the seed, every demo code payable again ---------------------------
+
+async function demoReset() {
+  const button = document.getElementById("demo-reset");
+  const status = document.getElementById("demo-reset-status");
+  button.disabled = true;
+  status.textContent = t("demo.resetting");
+  try {
+    const response = await fetch("/simulator/demo-reset?lang=" + encodeURIComponent(config.lang), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    const body = await response.json();
+    status.textContent = response.ok ? body.message : body.error;
+    if (response.ok) setTimeout(() => window.location.reload(), 800);  // the codes, owed again
+  } catch (error) {
+    status.textContent = t("gateway_error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // ---- wiring -------------------------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -414,6 +437,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("call-hangup").addEventListener("click", callHangup);
   document.getElementById("call-speech-form").addEventListener("submit", callSay);
   document.getElementById("call-silence").addEventListener("click", callSilence);
+  document.getElementById("demo-reset")?.addEventListener("click", demoReset);
   for (const button of document.querySelectorAll("#call .key")) {
     button.addEventListener("click", () => callKey(button.dataset.key));
   }

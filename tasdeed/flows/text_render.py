@@ -13,7 +13,7 @@ from functools import lru_cache
 from babel.dates import format_date
 
 from tasdeed.flows.screens import Screen
-from tasdeed.i18n import translate
+from tasdeed.i18n import SayCount, fill
 from tasdeed.money import Money, babel_locale, format_money
 from tasdeed.normalise import localise_digits, strip_invisible
 from tasdeed.profile import Profile
@@ -53,11 +53,24 @@ class TextRenderer:
             return self._digits(str(param))
         if looks_like_iso_date(param):
             return _short_date(param, self.digits)
+        if looks_like_clock_time(param):
+            return self._digits(param)
         return param
 
     def text(self, text: Text) -> str:
+        """The Text in words. A counted message (and each `{name:count.…}` phrase in it)
+        takes its plural form from the number in the Text's own param, whatever digits or
+        words show it (tasdeed.i18n)."""
         values = {name: self.value(param) for name, param in text.params.items()}
-        return translate(text.key, self.language, self.profile.dialect, **values)
+        numbers = {
+            name: param
+            for name, param in text.params.items()
+            if isinstance(param, int) and not isinstance(param, bool)
+        }
+        return fill(text.key, self.language, self.profile.dialect, values, numbers, self.say_count)
+
+    # Figures have no gender; a voice's words do (tasdeed.i18n.SayCount).
+    say_count: SayCount | None = None
 
     def body_lines(self, screen: Screen) -> list[str]:
         lines = [self.text(screen.error)] if screen.error else []
@@ -89,4 +102,14 @@ def looks_like_iso_date(value: str) -> bool:
         and value[7] == "-"
         and value.replace("-", "").isascii()
         and value.replace("-", "").isdigit()
+    )
+
+
+def looks_like_clock_time(value: str) -> bool:
+    """A local time of day as the rules give it ("07:30"), shown in the profile's digits."""
+    return (
+        len(value) == 5
+        and value[2] == ":"
+        and value.replace(":", "").isascii()
+        and value.replace(":", "").isdigit()
     )

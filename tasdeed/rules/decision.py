@@ -3,14 +3,16 @@
 Reasons are `Text` (catalogue key + params) from `tasdeed/locale/*/LC_MESSAGES/rules.po`.
 Placeholder names reuse the ones the catalogue tests fill with worst-case values
 (tests/unit/test_catalogues.py): `amount`/`due` hold Money, `count`/`min`/`max`/`length`
-numbers, `date` an ISO date, `ticket` an event id (or a fraction's digits). Each entry in
-rules.po says which is which.
+numbers, `date` an ISO date and `time` a local "HH:MM", `ticket` a fraction's digits. A
+duration is a Text of its own (`duration`): hours and minutes, each with its plural noun.
+Customers never see internal ids (event ids): an event is named by its local date and time.
+Each entry in rules.po says which is which.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tasdeed.text import DigitString, Text
@@ -38,3 +40,15 @@ def percent(value: Decimal) -> int | Text:
 def require_aware(at: datetime, name: str) -> None:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got {at!r}")
+
+
+def duration(span: timedelta) -> Text:
+    """How long something lasted, in hours and minutes ("٧ ساعات", "ساعتان و٥ دقائق",
+    "٤٥ دقيقة"), whole minutes; each part a counted phrase of the catalogues."""
+    minutes = max(span, timedelta(0)) // timedelta(minutes=1)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return Text("count.minutes", {"count": rest})
+    if not rest:
+        return Text("count.hours", {"count": hours})
+    return Text("duration.hours_minutes", {"hours": hours, "minutes": rest})

@@ -20,6 +20,8 @@ Event kinds and what their times mean:
 An open event (`ended_at` None) is judged at `now`: it counts once `now` is past its deadline.
 Every outage counts toward the outage standards, planned or not (the article makes no
 exception). Times must be timezone-aware; days and years are the calendar's local ones.
+Explanations name an event by its local date and time (event ids are internal) and say
+durations in hours and minutes.
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from tasdeed.money import Money
 from tasdeed.rules.calendar import WorkingCalendar
-from tasdeed.rules.decision import require_aware
+from tasdeed.rules.decision import duration, require_aware
 from tasdeed.rules.settings import CompensationSettings
-from tasdeed.text import DigitString, Text
+from tasdeed.text import Param, Text
 
 EventKind = Literal[
     "reconnection",
@@ -57,7 +60,6 @@ Standard = Literal[
 ]
 Detail = str | bool | int
 HOUR = timedelta(hours=1)
-MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -129,8 +131,10 @@ def _pay(
     return Compensation(standard, Money(amount_minor, s.currency), event_ids, reasons)
 
 
-def _minutes(span: timedelta) -> int:
-    return span // MINUTE
+def _when(at: datetime, cal: WorkingCalendar) -> dict[str, Param]:
+    """An event as a customer knows it: the local date and time it began."""
+    local = at.astimezone(ZoneInfo(cal.timezone))
+    return {"date": local.date().isoformat(), "time": local.strftime("%H:%M")}
 
 
 def _reconnection(e: ServiceEvent, s: CompensationSettings, now: datetime) -> Compensation | None:
@@ -140,7 +144,7 @@ def _reconnection(e: ServiceEvent, s: CompensationSettings, now: datetime) -> Co
     amount = Money(rule.amount_minor, s.currency)
     why = Text(
         "rules.sa.reconnection",
-        {"count": _minutes(e.elapsed(now)), "max": rule.hours, "amount": amount},
+        {"count": duration(e.elapsed(now)), "max": rule.hours, "amount": amount},
     )
     return _pay(s, "reconnection_after_payment", rule.amount_minor, (e.event_id,), (why,))
 
@@ -187,7 +191,9 @@ def _within_working_days(
     return _pay(s, standard, rule.amount_minor, (e.event_id,), (why,))
 
 
-def _restoration(e: ServiceEvent, s: CompensationSettings, now: datetime) -> Compensation | None:
+def _restoration(
+    e: ServiceEvent, s: CompensationSettings, now: datetime, cal: WorkingCalendar
+) -> Compensation | None:
     rule = s.outage_restoration
     lasted = e.elapsed(now)
     if lasted <= rule.hours * HOUR:
@@ -195,8 +201,8 @@ def _restoration(e: ServiceEvent, s: CompensationSettings, now: datetime) -> Com
     why = Text(
         "rules.sa.outage_restoration",
         {
-            "ticket": DigitString(e.event_id),
-            "count": _minutes(lasted),
+            **_when(e.started_at, cal),
+            "count": duration(lasted),
             "max": rule.hours,
             "amount": Money(rule.amount_minor, s.currency),
         },
@@ -233,11 +239,7 @@ def _outage_count(
         items = tuple(
             Text(
                 "rules.sa.outage_item",
-                {
-                    "ticket": DigitString(e.event_id),
-                    "date": cal.local_date(e.started_at).isoformat(),
-                    "count": _minutes(e.elapsed(now)),
-                },
+                {**_when(e.started_at, cal), "count": duration(e.elapsed(now))},
             )
             for e in counted
         )
@@ -319,7 +321,7 @@ def compensations(
         elif e.kind == "connection":
             found.append(_connection(e, s, now, working_days))
         elif e.kind == "outage":
-            found.append(_restoration(e, s, now))
+            found.append(_restoration(e, s, now, working_days))
         elif e.kind == "consumer_registration":
             found.append(_within_working_days(e, s, now, working_days, "register_actual_consumer"))
         elif e.kind == "billing_complaint":

@@ -71,12 +71,15 @@ async def test_saudi_compensation_by_phone_is_credited_once(make_stack: StackFac
     demo = stack.world.account(0)  # a 7-hour outage and a 3-hour reconnection
     for _ in range(2):
         caller = Caller(stack)
-        await caller.ring()
-        await caller.press("1")
+        if "للعربية اضغط 1" in await caller.ring():  # the second call: language remembered
+            await caller.press("1")
         await caller.press("6")
         await caller.press("1")  # compensation
         spoken = await caller.press(demo.code)
         assert "تعويض مائتا ريال" in spoken and "تعويض مائة ريال" in spoken
+        # Said in hours, the outage named by its local time, never by its internal id.
+        assert "سبع ساعات، والمهلة ست ساعات" in spoken and "OUT-" not in spoken
+        assert "المدة ثلاث ساعات، والمهلة ساعتان" in spoken
         assert "أضيف إلى فاتورتك القادمة ثلاثمائة ريال" in spoken
         assert caller.ended()
     async with stack.world.sessions() as s:
@@ -93,3 +96,18 @@ async def test_saudi_disconnection_protection_by_ussd(make_stack: StackFactory) 
     await handset.walk("1", "6", "2")
     answer = await pages(handset, await handset.press(special_needs.code))
     assert "ذوي الاحتياجات الخاصة" in answer
+
+
+async def test_saudi_compensation_by_ussd_keeps_amounts_whole(make_stack: StackFactory) -> None:
+    """Issue 16, item 12: no page ends on "تعويض 200.00" with "ر.س." on the next; the outage is
+    named by its local date and time, not its internal id; durations in hours."""
+    stack = await make_stack("sa")
+    handset = Handset(stack)
+    await handset.walk("1", "6", "1")  # compensation
+    answer = await pages(handset, await handset.press(stack.world.account(0).code))
+    lines = [line.removeprefix("CON ").removeprefix("END ") for line in answer.split("\n")]
+    assert "تعويض 200.00 ر.س." in lines and "تعويض 100.00 ر.س." in lines
+    assert not any(line.endswith(("200.00", "100.00")) for line in lines)
+    assert "OUT-" not in answer and "دقيقة" not in answer
+    assert "7 ساعات، والمهلة 6 ساعات." in answer
+    assert "إعادة الخدمة بعد السداد: المدة 3 ساعات، والمهلة ساعتان." in answer

@@ -298,7 +298,7 @@ async def test_installment_plan_with_debt_acknowledgment(make_stack: StackFactor
     ack = await handset.press("6")
     assert "إقرارك بمديونية" in ack
     done = await handset.press("1")
-    assert done.startswith("END تم التقسيط على ٦ قسطا")
+    assert done.startswith("END قسطناها على ٦ أقساط")  # Gulf wording, six: plural
 
 
 async def test_english_session(make_stack: StackFactory) -> None:

@@ -29,10 +29,17 @@ def _po_paths(name: str) -> list[Path]:
 
 
 def _read(name: str) -> dict[str, str]:
+    """Each message by key; a counted (plural) one by its last, general form (the plural
+    forms themselves are checked in tests/unit/test_plurals.py)."""
     messages: dict[str, str] = {}
     for path in _po_paths(name):
         with path.open("rb") as fh:
-            messages |= {str(m.id): str(m.string) for m in read_po(fh) if m.id}
+            for m in read_po(fh):
+                if not m.id:
+                    continue
+                plural = isinstance(m.id, tuple)
+                key = m.id[0] if plural else m.id
+                messages[str(key)] = str(m.string[-1] if plural else m.string)
     return messages
 
 
@@ -204,13 +211,16 @@ WORST = {
     "ussd": "*153#",
     "wa": "wa.me/966920001100",
     "utility": "وزارة الكهرباء والماء والطاقة المتجددة",
+    "time": "٢٣:٥٩",
+    "hours": "999",
+    "minutes": "59",
 }
 # Language-choice lines are bilingual on purpose, and some lines are only values.
 BILINGUAL = frozenset({"lang.prompt", "lang.arabic", "lang.english", "main.language"})
 
 
 def _only_placeholders(message: str) -> bool:
-    return not re.search(r"\w", re.sub(r"\{[a-z_]+\}", "", message))
+    return not re.search(r"\w", re.sub(r"\{[a-z_]+(?::[a-z_.]+)?\}", "", message))
 
 
 def test_worst_case_values_are_at_least_as_long_as_the_brief() -> None:

@@ -54,8 +54,8 @@ def test_the_figure_is_a_setting() -> None:
 def test_arabic_reasons_say_how_to_avoid_it() -> None:
     renderer = TextRenderer(EG, "ar")
     shown = [renderer.text(r) for r in prepaid_conversion(2, PREPAID).reasons]
-    # Egyptian profile: Arabic-Indic digits
-    assert shown[0] == "عليك ٢ فواتير غير مسددة، والحد ٢.\nسيستبدل العداد بعداد مسبق الدفع."
+    # Egyptian profile: Arabic-Indic digits; two bills are the dual, not "٢ فواتير"
+    assert shown[0] == "عليك فاتورتان غير مسددتين، والحد ٢.\nسيستبدل العداد بعداد مسبق الدفع."
     assert shown[1] == "لتجنب ذلك سدد المتأخرات أو اطلب التقسيط."
     english = [TextRenderer(EG, "en").text(r) for r in prepaid_conversion(2, PREPAID).reasons]
     assert english[1] == "To avoid it, pay the arrears or ask for installments."

@@ -26,7 +26,7 @@ from tasdeed.rules.saudi import (
     working_calendar,
 )
 from tasdeed.rules.settings import CompensationSettings, rule_settings
-from tasdeed.text import DigitString, Text
+from tasdeed.text import Text
 
 SA = load_profile("sa")
 RULES = rule_settings(SA)
@@ -295,19 +295,21 @@ def test_outage_count_pays_once_a_year_and_names_the_outages() -> None:
     ]
     found = run(outages)
     assert summary(found) == [("outage_count", sar(400), ("o1", "o2", "o3"))]
+    two_and_a_half = Text("duration.hours_minutes", {"hours": 2, "minutes": 30})
     assert found[0].reasons == (
         Text("rules.sa.outage_count", {"count": 3, "min": 2, "max": 2, "amount": sar(400)}),
+        # Named by local date and time (event ids are internal), lasting hours and minutes.
         Text(
             "rules.sa.outage_item",
-            {"ticket": DigitString("o1"), "date": "2026-01-10", "count": 150},
+            {"date": "2026-01-10", "time": "08:00", "count": two_and_a_half},
         ),
         Text(
             "rules.sa.outage_item",
-            {"ticket": DigitString("o2"), "date": "2026-02-10", "count": 150},
+            {"date": "2026-02-10", "time": "08:00", "count": two_and_a_half},
         ),
         Text(
             "rules.sa.outage_item",
-            {"ticket": DigitString("o3"), "date": "2026-03-10", "count": 150},
+            {"date": "2026-03-10", "time": "08:00", "count": two_and_a_half},
         ),
     )
     # a second year with three more outages pays again, for that year
@@ -384,7 +386,14 @@ def test_a_notice_record_decides_for_the_outage_it_names() -> None:
 def test_reasons_name_the_figures() -> None:
     [late] = run([event("r1", "reconnection", at(2026, 3, 1, 9), at(2026, 3, 1, 11, 1))])
     assert late.reasons == (
-        Text("rules.sa.reconnection", {"count": 121, "max": 2, "amount": sar(100)}),
+        Text(
+            "rules.sa.reconnection",
+            {
+                "count": Text("duration.hours_minutes", {"hours": 2, "minutes": 1}),
+                "max": 2,
+                "amount": sar(100),
+            },
+        ),
     )
     [slow] = run([event("c1", "connection", at(2026, 3, 1, 10), at(2026, 3, 30), voltage="low")])
     assert slow.reasons == (
@@ -394,7 +403,13 @@ def test_reasons_name_the_figures() -> None:
     assert long.reasons == (
         Text(
             "rules.sa.outage_restoration",
-            {"ticket": DigitString("o9"), "count": 361, "max": 6, "amount": sar(200)},
+            {
+                "date": "2026-04-05",
+                "time": "10:00",
+                "count": Text("duration.hours_minutes", {"hours": 6, "minutes": 1}),
+                "max": 6,
+                "amount": sar(200),
+            },
         ),
     )
 

@@ -19,7 +19,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from billing.app import create_app as create_billing_app
 from billing.db import create_engine, session_factory
-from billing.ledger import Ledger
+from billing.demo_routes import add_routes as add_demo_routes
+from billing.ledger import Ledger, Refusal
 from gateway.app import create_app
 from gateway.simulator import (
     CHART_MINUTES,
@@ -463,3 +464,55 @@ async def test_operator_json_formats_for_the_page(
     for demo in world.accounts[:4]:
         assert demo.code in page
     assert "١٬١٢٨٫٥٠" not in page  # account 0 was paid: it owes nothing now
+
+
+# ---- the "reset demo data" button (issue 16, item 9) --------------------------------------
+
+
+async def test_reset_button_makes_the_paid_demo_codes_payable_again(
+    world: LedgerWorld, gateways: list[Gateway], http: aiohttp.ClientSession
+) -> None:
+    app = create_billing_app(world.ledger)
+    add_demo_routes(app, world.ledger, Settings(simulator_enabled=True))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        await pay(world, 0, "web")
+        gateway = await start_gateway(
+            gateways, http, billing_url=str(server.make_url("")).rstrip("/")
+        )
+        async with http.get(gateway.url + "/") as response:
+            page = await response.text()
+        assert 'id="demo-reset"' in page and catalogue("ar")["sim.demo.reset"] in page
+        assert "١٬١٢٨٫٥٠" not in page  # the first code was paid: nothing owed
+        # A form post (what another site could make a browser send) is refused.
+        async with http.post(gateway.url + "/simulator/demo-reset", data="x=1") as response:
+            assert response.status == 415
+        async with http.post(gateway.url + "/simulator/demo-reset?lang=en", json={}) as response:
+            assert response.status == 200
+            assert await response.json() == {
+                "reset": True,
+                "message": catalogue("en")["sim.demo.reset_done"],
+            }
+        quote = await world.ledger.quote(world.account(0).code, channel="web")
+        assert quote["amount_minor"] == 112850
+        async with http.get(gateway.url + "/") as response:
+            assert "١٬١٢٨٫٥٠" in await response.text()  # owed again on the page
+    finally:
+        await server.close()
+
+
+async def test_reset_button_says_so_when_the_backend_cannot_reset(
+    world: LedgerWorld, billing: str, gateways: list[Gateway], http: aiohttp.ClientSession
+) -> None:
+    """A backend without the demo routes (not in simulator mode): an error, nothing reset."""
+    await pay(world, 0, "web")
+    gateway = await start_gateway(gateways, http, billing_url=billing)
+    async with http.post(gateway.url + "/simulator/demo-reset", json={}) as response:
+        assert response.status == 502
+        assert await response.json() == {"error": catalogue("ar")["sim.demo.reset_failed"]}
+    off = await start_gateway(gateways, http, billing_url=billing, simulator_enabled=False)
+    async with http.post(off.url + "/simulator/demo-reset", json={}) as response:
+        assert response.status == 404
+    with pytest.raises(Refusal):
+        await world.ledger.quote(world.account(0).code, channel="web")

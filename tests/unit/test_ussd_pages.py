@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -12,9 +13,12 @@ from hypothesis import strategies as st
 
 from tasdeed.billing_client import BillingClient
 from tasdeed.flows.engine import SCREEN_NAMES
+from tasdeed.flows.text_render import TextRenderer
 from tasdeed.i18n import catalogue
 from tasdeed.money import Money
 from tasdeed.profile import available_profiles, load_profile
+from tasdeed.rules.saudi import ServiceEvent, compensations, working_calendar
+from tasdeed.rules.settings import rule_settings
 from tasdeed.state_store import MemoryStore
 from tasdeed.text import DigitString, Text, text_to_json
 from tests.flow_states import LARGEST_MINOR, worst_state
@@ -33,7 +37,7 @@ def worst_params(message: str, profile_id: str) -> dict[str, object]:
         "max": 120,
         "previous": 999_999_999,
     }
-    return {name: values[name] for name in re.findall(r"\{(\w+)\}", message)}
+    return {name: values[name] for name in re.findall(r"\{(\w+)[:}]", message)}
 
 
 ERROR_KEYS = sorted(
@@ -112,13 +116,90 @@ def test_every_rule_explanation_fits_on_the_answer_screen(profile_id: str) -> No
         "max": 100,
         "length": 20,
         "date": "2026-12-31",
-        "ticket": DigitString("OUT-SA000001-1"),
+        "time": "23:59",
+        "ticket": DigitString("99"),
     }
     for language in ("ar", "en"):
         for key in RULE_KEYS:
-            names = re.findall(r"\{(\w+)\}", catalogue(language)[key])
+            names = re.findall(r"\{(\w+)[:}]", catalogue(language)[key])
             state = worst_state("rules.answer", language, profile_id)
             params = {name: worst[name] for name in names}
             state.data["answer"] = [text_to_json(Text(key, params))]  # type: ignore[arg-type]
             for page in ussd.pages(state, ussd.engine.render(state)):
                 assert len(page) <= page_limit(page), f"{key}: {page!r}"
+
+
+# --- what belongs together stays together (issue 16, item 12) ---------------------------------
+
+
+def test_an_over_long_line_is_never_cut_between_an_amount_and_its_currency() -> None:
+    # The naive cut (the last space that fits) falls between "200.00" and "ر.س.".
+    line = "ا" * 55 + " تعويض 200.00 ر.س. " + "ب" * 30
+    for page in paginate([line], "", "المزيد"):
+        assert not page.split("\n")[0].endswith("200.00"), page
+    joined = "\n".join(paginate([line], "", "المزيد"))
+    assert "200.00 ر.س." in joined
+
+
+# 44: the naive cut fell inside "تعويض ٢٠٠٫٠٠ ر.س." (the text's second line); 57: after "٦".
+@pytest.mark.parametrize("padding", [44, 57])
+def test_a_number_keeps_its_unit_and_a_text_breaks_at_its_own_lines(padding: int) -> None:
+    pages = paginate(["ا" * padding + " والمهلة ٦ ساعات فقط\nتعويض ٢٠٠٫٠٠ ر.س."], "", "المزيد")
+    shown = [line for page in pages for line in page.split("\n")]
+    assert "تعويض ٢٠٠٫٠٠ ر.س." in shown  # the text's own second line, whole
+    assert not any(line.endswith(("٦", "٢٠٠٫٠٠")) for line in shown), shown
+
+
+SAUDI_DEMO_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _saudi_demo_answer() -> list[Text]:
+    """The first Saudi demo account's events (billing/demo_rules.py): a 7-hour outage and a
+    3-hour reconnection, judged as billing/rule_answers.py does."""
+    profile = load_profile("sa")
+    settings = rule_settings(profile).compensation
+    assert settings is not None
+    outage = SAUDI_DEMO_NOW - timedelta(days=10, hours=8)
+    back = SAUDI_DEMO_NOW - timedelta(days=5, hours=5)
+    events = [
+        ServiceEvent("OUT-SA000001-1", "outage", outage, outage + timedelta(hours=7), {}),
+        ServiceEvent("REC-SA000001-1", "reconnection", back, back + timedelta(hours=3), {}),
+    ]
+    found = compensations(
+        events,
+        settings,
+        now=SAUDI_DEMO_NOW,
+        working_days=working_calendar(settings, profile.timezone),
+    )
+    total = Money(sum(c.amount.minor for c in found), "SAR")
+    return [
+        *(r for c in found for r in c.reasons),
+        Text("topic.compensation.total", {"amount": total}),
+    ]
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_saudi_compensation_pages_keep_amounts_whole_and_say_when_and_how_long(
+    language: str,
+) -> None:
+    ussd = service("sa")
+    state = worst_state("rules.answer", language, "sa")
+    state.data["answer"] = [text_to_json(t) for t in _saudi_demo_answer()]  # type: ignore[misc]
+    pages = ussd.pages(state, ussd.engine.render(state))
+    lines = [line for page in pages for line in page.split("\n")]
+    renderer = TextRenderer(load_profile("sa"), language)
+    for minor in (20000, 10000, 30000):
+        amount = renderer.value(Money(minor, "SAR"))
+        assert any(amount in line for line in lines), (amount, pages)
+    shown = "\n".join(pages)
+    assert "OUT-" not in shown and "REC-" not in shown  # internal event ids
+    # The outage began on 10 November 2026 at 07:00 in Riyadh (04:00 UTC).
+    if language == "ar":
+        assert "انقطاع 10/11/2026 الساعة 07:00: 7 ساعات، والمهلة 6 ساعات." in lines
+        assert "إعادة الخدمة بعد السداد: المدة 3 ساعات، والمهلة ساعتان." in lines
+        assert "دقيقة" not in shown and "420" not in shown
+    else:
+        assert "Outage on 10/11/2026 at 07:00: 7 hours; the limit is 6 hours." in lines
+        assert "minutes" not in shown
+    for page in pages:
+        assert len(page) <= page_limit(page)
