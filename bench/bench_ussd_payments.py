@@ -40,7 +40,10 @@ class Bills:
         self._codes: Iterator[str] = iter(codes)
 
     def take(self) -> str:
-        return next(self._codes)
+        code = next(self._codes, None)
+        if code is None:
+            raise SystemExit("out of payable bills: raise --accounts")
+        return code
 
 
 async def pay(
@@ -154,7 +157,7 @@ async def wait_healthy_ussd(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="eg")
-    parser.add_argument("--accounts", type=int, default=16000)
+    parser.add_argument("--accounts", type=int, default=40000)
     parser.add_argument("--rate", type=float, default=100.0, help="offered payments/s")
     parser.add_argument("--closed", type=int, default=200, help="concurrent sessions")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per phase")
