@@ -104,6 +104,11 @@ class ChatService:
         except RasaUnavailable as exc:
             log.warning("rasa unavailable", error=str(exc))
             return ChatTurn([Reply(self._t("error.billing_unavailable", language))])
+        if not any(answer.get("text") for answer in answers):
+            # Rasa answered nothing (its action server is down): say so, never stay silent.
+            # Not "try again" alone: a confirmation sent just before may have paid.
+            log.warning("rasa answered nothing")
+            return ChatTurn([Reply(self._t("error.payment_outcome_unknown", language))])
         turn = ChatTurn()
         for answer in answers:
             if answer.get("text"):

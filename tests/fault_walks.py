@@ -263,6 +263,10 @@ class UssdWalker:
             result.outcome = Outcome.NOT_PAID
         elif any(body.startswith(p) for p in s.session_lost):
             result.outcome = Outcome.SESSION_LOST
+        elif screen.startswith("END ") and body.startswith(s.unavailable):
+            # The state store was unreachable: the session ended on "service unavailable",
+            # which claims nothing about the payment; a redial tells the truth.
+            result.outcome = Outcome.SESSION_LOST
         else:
             result.outcome = Outcome.OTHER
 

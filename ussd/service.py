@@ -18,6 +18,8 @@ import hmac
 import time
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from tasdeed.billing_client import BillingClient
 from tasdeed.flows.engine import FlowEngine, FlowState
 from tasdeed.flows.screens import Screen
@@ -34,6 +36,9 @@ from ussd.pages import MORE, for_unshaped_handset, paginate
 log = get_logger("ussd")
 CHANNEL = "ussd"
 MAX_RESUME_PROOFS = 3
+CLAIMS_NOTHING_PAID = frozenset(
+    {"pay.cancelled", "walk.cancelled", "walk.too_many_tries", "walk.over_budget"}
+)
 TERMINAL_PAYMENT_SCREENS = frozenset({"pay.receipt", "pay.cancelled", "pay.unknown"})
 
 
@@ -79,8 +84,19 @@ class UssdService:
             if request.ended:
                 await self.store.delete(f"ussd:s:{request.session_id}")
                 return UssdReply("", end=True)
-            async with self.store.lock(f"ussd:{request.session_id}"):
-                reply, outcome = await self._handle_locked(request)
+            reply = None
+            try:
+                async with self.store.lock(f"ussd:{request.session_id}"):
+                    reply, outcome = await self._handle_locked(request)
+            except (RedisError, TimeoutError) as exc:
+                # State store unreachable, or the lock expired with a restarted Redis: a page,
+                # never a 500. A reply already computed (maybe a receipt) is still the answer.
+                log.warning("ussd state store failed", error=type(exc).__name__)
+                if reply is None:
+                    return UssdReply(
+                        translate("error.billing_unavailable", "ar", self.profile.dialect), end=True
+                    )
+                outcome = "store_error"
             HOPS.labels(CHANNEL, outcome).inc()
             return reply
         finally:
@@ -92,7 +108,8 @@ class UssdService:
         key = f"ussd:s:{request.session_id}"
         record = await self.store.get(key)
         if record is None:
-            if request.inputs:
+            seen = await self.store.get(f"ussd:seen:{request.session_id}")
+            if request.inputs and seen is None:
                 # A shortcut dial (*121*2*<code>#): the aggregator's first request already
                 # carries the typed-ahead inputs, which start from the main menu.
                 return await self._start(request, key, typed=request.inputs), "shortcut"
@@ -167,8 +184,17 @@ class UssdService:
             "pages": 1,
             "resumable": saved is not None,
         }
+        await self.store.set(f"ussd:seen:{request.session_id}", {}, self.session_ttl_s * 4)
         for count, raw in enumerate(typed, start=1):
+            if state.screen in ("pay.confirm", "pay.again"):
+                # Money moves only on a key pressed at a confirmation the person has seen: a
+                # typed-ahead "1" (or a lost session's resent chain) stops here.
+                return self._closing("session.out_of_sync", state.language)
             screen = await self._apply(record, state, raw)
+            if screen.error is not None or screen.name in CLAIMS_NOTHING_PAID:
+                # A shortcut is clean or it is not one: a lost session's resent chain must not
+                # end on an error or on a claim about what was (not) paid.
+                return self._closing("session.out_of_sync", state.language)
             record["chain"].append(_chain_hash(request.session_id, typed[:count]))
         record["hops"] = len(typed)
         reply = await self._finish(record, state, screen, request)
@@ -212,7 +238,8 @@ class UssdService:
         """Wrong last digits on a resume count for the phone number across sessions (each
         session is a new claim of that number): after a few, the dropped payment is no
         longer offered to anyone."""
-        if screen.name != "walk.too_many_tries" and screen.error is None:
+        wrong_digits = screen.error is not None and screen.error.key == "resume.wrong_digits"
+        if screen.name != "walk.too_many_tries" and not wrong_digits:
             return
         failures = await self.store.incr(f"ussd:rp:{phone_key}", self.resume_ttl_s)
         if failures >= MAX_RESUME_PROOFS or screen.final:

@@ -15,6 +15,7 @@ from typing import Any
 from tasdeed.billing_client import (
     BillingClient,
     BillingRefused,
+    BillingUnavailable,
     PaymentOutcomeUnknown,
 )
 from tasdeed.codes import CodeProblem, mask_code
@@ -262,6 +263,9 @@ class WalkCalls:
                 receipt = await self.billing.payment_status(saved["payment_key"])
             except BillingRefused:
                 pass
+            except BillingUnavailable:
+                state.data["resume"] = saved
+                raise
             else:
                 state.data["receipt"] = {
                     "number": receipt.receipt_number,
@@ -278,7 +282,7 @@ class WalkCalls:
             return await self.quote(
                 state, amount=self.money(amount) if amount else None, override=False
             )
-        except Retry:
+        except (Retry, BillingUnavailable):
             state.data["resume"] = saved
             raise
 

@@ -95,7 +95,9 @@ class FlowEngine:
         except Retry as retry:
             return self._retry(state, retry.text)
         except BillingUnavailable:
-            return self._retry(state, Text("error.billing_unavailable"))
+            # The backend's failure is not the person's try: it never ends the walk.
+            state.error = text_to_json(Text("error.billing_unavailable"))
+            return self.render(state)
         except OverBudget:
             next_step = "walk.over_budget"
         self._go(state, next_step)

@@ -256,11 +256,6 @@ async def test_action_server_killed_while_its_confirm_is_in_flight(
     assert landed.receipt_number in told.translate(DIGITS), told
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="production gap: with the action server down Rasa answers [] and chat/service.py "
-    "ChatService._answer turns that into an empty <Response/>: the person hears nothing",
-)
 async def test_the_person_hears_something_while_the_action_server_is_down(
     stage: Stage, parts: ChatParts
 ) -> None:

@@ -181,10 +181,10 @@ async def test_old_and_forged_chains_change_nothing(make_stack: StackFactory) ->
 async def test_unknown_session_and_changed_phone_are_refused(make_stack: StackFactory) -> None:
     stack = await make_stack("eg")
     handset = Handset(stack)
-    # A session id never seen, with inputs: a shortcut dial (*121*1*2#) from the main menu,
-    # here "balance" then "2" as the code, which is refused: nothing is looked up or paid.
+    # A session id never seen, with inputs, is a shortcut dial from the main menu; one that
+    # does not go through cleanly ("balance", then "2" as a code) ends: nothing looked up.
     unknown = await handset.send("1*2", session="ATUid_never_started")
-    assert unknown.startswith("CON كود السداد"), unknown
+    assert unknown.startswith("END انتهت الجلسة"), unknown
     await handset.walk("1", "2")
     stolen = await handset.send("1*2*" + stack.world.account(0).code, phone="+201009999999")
     assert stolen.startswith("END لا يمكن متابعة هذه الجلسة")

@@ -408,12 +408,6 @@ async def test_concurrent_walks_under_random_faults_on_both_links(
             assert len(payments) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="production bug: tasdeed/flows/calls.py WalkCalls.resume_payment pops the resume "
-    "record before its backend calls and puts it back only on Retry, so after a "
-    "BillingUnavailable ('service unavailable, try again') the same digits are 'wrong'",
-)
 async def test_a_resume_that_met_an_unreachable_backend_can_be_tried_again(
     fault_stack: StackFactory,
 ) -> None:
@@ -494,12 +488,6 @@ async def test_redis_restarted_while_the_confirm_is_in_flight(fault_stack: Stack
     await stack.audit()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="production bug: ussd/service.py UssdService.handle lets redis errors through "
-    "(ConnectionError on the pooled connections Redis's restart killed, LockNotOwnedError "
-    "when the lock died with it): the aggregator gets a 500, not a USSD page",
-)
 async def test_a_redis_restart_costs_no_hop_a_server_error(fault_stack: StackFactory) -> None:
     stack = await fault_stack(**QUICK)
     code = stack.take_code()
@@ -510,15 +498,6 @@ async def test_a_redis_restart_costs_no_hop_a_server_error(fault_stack: StackFac
     assert at_confirm.server_errors == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="production bug: ussd/service.py _handle_locked treats any unknown session whose "
-    "request carries inputs as a shortcut dial (62d97bb), so the aggregator's resend of a "
-    "confirm hop whose session record was lost (Redis restart, eviction, TTL) replays the "
-    "whole chain from the main menu ('1' = my bill, '2' = a wrong code, …): with the backend "
-    "briefly unreachable it ends 'too many tries, nothing was deducted' after that very hop "
-    "paid (7 such answers in a 400-fault soak)",
-)
 async def test_a_paid_confirm_hop_resent_after_its_session_was_lost_tells_the_truth(
     fault_stack: StackFactory,
 ) -> None:
