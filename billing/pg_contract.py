@@ -219,8 +219,11 @@ class PgContract:
     async def _fetchrow(self, sql: str, *args: Any) -> Any:
         """One statement on a pooled connection. A connection found dead is invalidated (with
         every connection pooled before it, as SQLAlchemy does on a disconnect) and the
-        statement is sent once more on a fresh one: both statements are safe to repeat (a
-        confirm that did commit is then found by its key)."""
+        statement is sent once more on a fresh one. Each is safe to repeat: a confirm that
+        did commit before its answer was lost pays nothing the second time (the general path
+        then answers with its receipt), and a quote is written under its id at most once (a
+        repeat of one that did commit is a unique violation: an error, as the lost
+        connection was before)."""
         async with self.in_flight:
             for attempt in (1, 2):
                 connection = await self.engine.raw_connection()
