@@ -19,7 +19,14 @@ from tasdeed.billing_client import (
     PaymentOutcomeUnknown,
 )
 from tasdeed.codes import CodeProblem, mask_code
-from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, Quote, RefusalReason
+from tasdeed.contract import (
+    COMPLAINT_CATEGORIES,
+    READING_KINDS,
+    Balance,
+    Quote,
+    Receipt,
+    RefusalReason,
+)
 from tasdeed.flows.state import FlowState
 from tasdeed.identifiers import AccountRef, find_account_ref
 from tasdeed.money import Money, parse_amount
@@ -100,6 +107,23 @@ class WalkCalls:
     def _by(ref: AccountRef) -> dict[str, str]:
         return {"code": ref.value} if ref.kind == "code" else {"account_number": ref.value}
 
+    async def _balance_of(self, ref: AccountRef) -> Balance:
+        """The account's balance; a refusal becomes the step's reason to ask again."""
+        try:
+            return await self.billing.balance(**self._by(ref))
+        except BillingRefused as refused:
+            raise Retry(self.refusal(refused)) from refused
+
+    @staticmethod
+    def _keep_receipt(state: FlowState, receipt: Receipt) -> None:
+        state.data["receipt"] = {
+            "number": receipt.receipt_number,
+            "amount_minor": receipt.amount.minor,
+            "payee": receipt.payee_masked,
+            "months": list(receipt.bill_months),
+            "paid_at": receipt.paid_at.isoformat(),
+        }
+
     @staticmethod
     def _remember(state: FlowState, ref: AccountRef) -> None:
         state.data["code" if ref.kind == "code" else "account"] = ref.value
@@ -130,10 +154,7 @@ class WalkCalls:
 
     async def look_up_balance(self, state: FlowState, raw: str) -> str:
         ref = self.account(raw)
-        try:
-            balance = await self.billing.balance(**self._by(ref))
-        except BillingRefused as refused:
-            raise Retry(self.refusal(refused)) from refused
+        balance = await self._balance_of(ref)
         self._remember(state, ref)
         state.data["balance"] = {
             "payee": balance.payee_masked,
@@ -222,13 +243,7 @@ class WalkCalls:
             return "pay.unknown"
         except BillingRefused as refused:
             return await self._after_refused_confirm(state, refused)
-        state.data["receipt"] = {
-            "number": receipt.receipt_number,
-            "amount_minor": receipt.amount.minor,
-            "payee": receipt.payee_masked,
-            "months": list(receipt.bill_months),
-            "paid_at": receipt.paid_at.isoformat(),
-        }
+        self._keep_receipt(state, receipt)
         return "pay.receipt"
 
     async def _after_refused_confirm(self, state: FlowState, refused: BillingRefused) -> str:
@@ -267,13 +282,7 @@ class WalkCalls:
                 state.data["resume"] = saved
                 raise
             else:
-                state.data["receipt"] = {
-                    "number": receipt.receipt_number,
-                    "amount_minor": receipt.amount.minor,
-                    "payee": receipt.payee_masked,
-                    "months": list(receipt.bill_months),
-                    "paid_at": receipt.paid_at.isoformat(),
-                }
+                self._keep_receipt(state, receipt)
                 return "pay.receipt"
         amount = saved.get("amount_minor")
         if amount:
@@ -290,10 +299,7 @@ class WalkCalls:
 
     async def check_complaint_account(self, state: FlowState, raw: str) -> str:
         ref = self.account(raw)
-        try:
-            balance = await self.billing.balance(**self._by(ref))
-        except BillingRefused as refused:
-            raise Retry(self.refusal(refused)) from refused
+        balance = await self._balance_of(ref)
         self._by_account(state, balance.account_number)
         return "complaint.description"
 
@@ -338,10 +344,7 @@ class WalkCalls:
 
     async def check_installment_account(self, state: FlowState, raw: str) -> str:
         ref = self.account(raw)
-        try:
-            balance = await self.billing.balance(**self._by(ref))
-        except BillingRefused as refused:
-            raise Retry(self.refusal(refused)) from refused
+        balance = await self._balance_of(ref)
         if balance.amount_due.minor == 0:
             raise Retry(Text("refusal.nothing_due"))
         self._by_account(state, balance.account_number)
@@ -394,10 +397,7 @@ class WalkCalls:
     async def answer_rule(self, state: FlowState, raw: str) -> str:
         code = self.code(raw)
         if state.data["topic"] == "reading":
-            try:
-                balance = await self.billing.balance(code=code)
-            except BillingRefused as refused:
-                raise Retry(self.refusal(refused)) from refused
+            balance = await self._balance_of(AccountRef("code", code))
             self._by_account(state, balance.account_number)
             return "reading.kind"
         try:
