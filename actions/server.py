@@ -16,7 +16,11 @@ point builds the same app with rasa-sdk's `create_app` (same `/webhook`, `/healt
 - rewrites rasa-sdk's own 4xx bodies for `/webhook` (rejections, missing domain) to a fixed
   phrase, keeping `action_name` when it is a registered action (Rasa reads it on a 400);
 - allows no CORS origin and binds 127.0.0.1 unless ACTIONS_HOST says otherwise
-  (ACTIONS_PORT, default 5055), in one process.
+  (ACTIONS_PORT, default 5055), in one process;
+- with SERVICE_TOKEN set (production requires it), answers `/webhook` only to a caller
+  carrying `Authorization: Bearer <SERVICE_TOKEN>` (Rasa sends it: the `headers` of
+  `action_endpoint` in bot/endpoints.production.yml); anyone else gets a 401 before the body
+  is read. `/health` stays open for probes.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from sanic.response import BaseHTTPResponse, HTTPResponse
 from tasdeed.logs import configure_logging, get_logger
 from tasdeed.production import refuse_unsafe_defaults
 from tasdeed.safe_json import loads_limited
+from tasdeed.service_token import bearer_matches
 from tasdeed.settings import get_settings
 
 log = get_logger("actions.server")
@@ -153,7 +158,7 @@ def _action_name(request: Request, executor: ActionExecutor) -> str:
     return name if isinstance(name, str) and name in executor.actions else ""
 
 
-def build_app(package: str = "actions") -> Sanic[Any, Any]:
+def build_app(package: str = "actions", service_token: str = "") -> Sanic[Any, Any]:
     executor = ActionExecutor()
     executor.register_package(package)
     # No browser calls the action server: no CORS origin is allowed.
@@ -163,7 +168,15 @@ def build_app(package: str = "actions") -> Sanic[Any, Any]:
     app.error_handler = QuietErrorHandler(executor)
 
     async def check_action_call(request: Request) -> HTTPResponse | None:
-        if request.path != WEBHOOK or request.method != "POST":
+        if request.path != WEBHOOK:
+            return None
+        if service_token and not bearer_matches(
+            request.headers.get("Authorization"), service_token
+        ):
+            log.warning("action call without the service token")
+            request.ctx.answered = True
+            return _error(401, "unauthorized")
+        if request.method != "POST":
             return None
         try:
             call = read_action_call(request.body, request.headers.get("Content-Encoding"))
@@ -204,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     refuse_unsafe_defaults(settings, "actions")
     configure_logging(settings.log_level, settings.log_json)
-    app = build_app(args.actions)
+    app = build_app(args.actions, settings.service_token)
     print(f"action server listening on http://{args.host}:{args.port}", flush=True)
     app.run(
         host=args.host,

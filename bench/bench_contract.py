@@ -21,15 +21,14 @@ import argparse
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import statistics
 import subprocess
 import time
-from collections import Counter
 from pathlib import Path
 
 import asyncpg
+from profiling import start_py_spy, summarise_collapsed
 from stack import PG_ADMIN, SEED, BenchStack, percentile
 
 from billing.demo_data import plan_accounts
@@ -63,46 +62,6 @@ async def database_use(stack: BenchStack) -> tuple[float, int] | None:
         with contextlib.suppress(OSError):
             total += cpu_seconds(row["pid"])
     return total, int(sessions or 0)
-
-
-def summarise_collapsed(path: Path, top: int = 25) -> None:
-    """The hottest frames in py-spy's collapsed stacks: own time and time below (inclusive)."""
-    own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
-        frames = stack.split(";")
-        total += count
-        own[frames[-1]] += count
-        for frame in set(frames):
-            inclusive[frame] += count
-    if not total:
-        print("  py-spy: no samples")
-        return
-    print(f"\n  py-spy: {total} samples of the backend; own time (top {top}):")
-    for frame, count in own.most_common(top):
-        print(f"    {100 * count / total:5.1f} %  {frame}")
-    print(f"  inclusive time (top {top}):")
-    for frame, count in inclusive.most_common(top):
-        print(f"    {100 * count / total:5.1f} %  {frame}")
-
-
-def start_py_spy(pid: int, out: Path, rate: int, gil: bool) -> subprocess.Popen[bytes]:
-    binary = os.environ.get("PY_SPY") or shutil.which("py-spy")
-    if binary is None:
-        raise SystemExit("py-spy not found: install it (pip install py-spy) or set PY_SPY")
-    process = subprocess.Popen(
-        [binary, "record", "--pid", str(pid), "--format", "raw", "--rate", str(rate),
-         "--nonblocking", "--output", str(out), *(["--gil"] if gil else [])],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    time.sleep(0.5)  # let it attach before the load starts
-    return process
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -241,7 +200,7 @@ async def run(args: argparse.Namespace) -> None:
         f"{totals['paid_minor'] == totals['allocated_minor']}"
     )
     if args.py_spy:
-        summarise_collapsed(Path(args.py_spy))
+        summarise_collapsed(Path(args.py_spy), "the backend")
     # A confirm that got no answer (an error here) may or may not have paid: that is the
     # contract's "outcome unknown", not a mismatch.
     settled = paid + len(warmup)

@@ -9,6 +9,8 @@ per payment, hop p50/p99 in an open loop at a fixed rate of payments, and paymen
 saturation in a closed loop of N sessions back to back.
 
     .venv/bin/python bench/bench_ussd_payments.py --rate 100 --closed 200 --duration 15
+
+`--py-spy FILE` samples Tasdeed's gateway during its closed loop (py-spy must be installed).
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiohttp
 from load import Results, closed_loop, open_loop, report
+from profiling import start_py_spy, summarise_collapsed
 from stack import ROOT, SEED, BenchStack
 
 from billing.demo_data import plan_accounts
@@ -77,8 +82,10 @@ async def pay(
 
 
 async def run_app(
-    name: str, url: str, bills: Bills, args: argparse.Namespace, tasdeed: bool
+    name: str, url: str, bills: Bills, args: argparse.Namespace, pid: int | None = None
 ) -> None:
+    """`pid` is Tasdeed's gateway (returning callers, py-spy on it when asked)."""
+    tasdeed = pid is not None
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(
         connector=connector, timeout=aiohttp.ClientTimeout(total=15)
@@ -101,10 +108,18 @@ async def run_app(
         print(f"\n{name}")
         results, elapsed = await open_loop(one, args.rate, args.duration)
         report(f"open loop at {args.rate:.0f} payments/s offered", "hops", results, elapsed)
+        spy = None
+        if args.py_spy and pid is not None:
+            spy = start_py_spy(pid, Path(args.py_spy), 100, gil=False)
         results, elapsed = await closed_loop(one, args.closed, args.duration)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=30)
         report(f"closed loop, {args.closed} sessions", "hops", results, elapsed)
         print(f"  payments/s at saturation: {results.completed / elapsed:.1f}")
         print(f"  screens per payment: {max(screens)} (dial to receipt)")
+        if spy is not None:
+            summarise_collapsed(Path(args.py_spy), "the gateway (closed loop)")
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -121,10 +136,12 @@ async def run(args: argparse.Namespace) -> None:
         payable = [d.code for d, _ in plan_accounts(profile, SEED, args.accounts) if d.unpaid_bills]
         half = len(payable) // 2
         print(f"{len(payable)} payable bills; profile {args.profile}; 2 cores shared by all")
-        await run_app("minimal app", f"http://127.0.0.1:{MINIMAL_PORT}/ussd/at",
-                      Bills(payable[:half]), args, tasdeed=False)  # fmt: skip
-        await run_app("Tasdeed gateway", stack.gateway_url + "/ussd/at",
-                      Bills(payable[half:]), args, tasdeed=True)  # fmt: skip
+        if args.only != "tasdeed":
+            await run_app("minimal app", f"http://127.0.0.1:{MINIMAL_PORT}/ussd/at",
+                          Bills(payable[:half]), args)  # fmt: skip
+        if args.only != "minimal":
+            await run_app("Tasdeed gateway", stack.gateway_url + "/ussd/at",
+                          Bills(payable[half:]), args, stack.processes["gateway"].pid)  # fmt: skip
         totals = await stack.ledger_totals()
         balanced = totals["paid_minor"] == totals["allocated_minor"]
         print(f"\nledger: {totals['payments']} payments, paid == allocated: {balanced}")
@@ -163,6 +180,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per phase")
     parser.add_argument("--phones", type=int, default=2000, help="distinct callers")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--only", choices=("minimal", "tasdeed"), help="run one app")
+    parser.add_argument("--py-spy", metavar="FILE", help="sample the gateway's closed loop")
     asyncio.run(run(parser.parse_args()))
 
 

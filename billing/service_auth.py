@@ -9,12 +9,11 @@ the bytes). With no token configured (the embedded default) the API asks for non
 
 from __future__ import annotations
 
-import hmac
-
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from tasdeed.logs import get_logger
+from tasdeed.service_token import bearer_matches
 from tasdeed.settings import get_settings
 
 log = get_logger("billing.auth")
@@ -31,14 +30,13 @@ def _unauthorized() -> web.Response:
 
 def bearer_token_required(token: str) -> Middleware:
     """A middleware that admits only requests carrying `token` (any request when it is "")."""
-    expected = f"Bearer {token}".encode()
 
     @web.middleware
     async def service_token(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not token or request.path in OPEN_PATHS:
             return await handler(request)
-        given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
-        if not hmac.compare_digest(given, expected):
+        given = request.headers.get("Authorization")
+        if not bearer_matches(given, token):
             # Neither the header nor the token is logged.
             log.warning("service token refused", path=request.path, given=bool(given))
             return _unauthorized()

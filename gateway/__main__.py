@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.app import create_app
+from tasdeed.event_loop import new_loop
 from tasdeed.logs import configure_logging
 from tasdeed.production import refuse_unsafe_defaults
 from tasdeed.settings import get_settings
@@ -19,7 +20,12 @@ def main() -> None:
         f"gateway listening on http://{settings.gateway_host}:{settings.gateway_port}", flush=True
     )
     web.run_app(
-        app, host=settings.gateway_host, port=settings.gateway_port, access_log=None, print=None
+        app,
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        access_log=None,
+        print=None,
+        loop=new_loop(),
     )
 
 

@@ -1,18 +1,21 @@
 """Real processes for tests that kill them: the billing backend, the Twilio stand-in, the
-messaging workers. Each is `python -m <module> ...` with its own environment, started and
+messaging workers, HAProxy. Each is `python -m <module> ...` with its own environment, started and
 awaited asynchronously, and killed with SIGKILL when a test says so."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.conftest import LedgerWorld
 
@@ -26,23 +29,35 @@ def free_port() -> int:
 class ServiceProcess:
     """`python -m <module> <args>`; `health_url`, when given, is polled until it answers 200."""
 
-    def __init__(self, module: str, *args: str, env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        module: str,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        log: Path | None = None,
+    ):
         self.argv = [sys.executable, "-m", module, *args]
         self.env = dict(env or {})
+        self.log = log  # where its output goes (nowhere by default)
         self.process: subprocess.Popen[bytes] | None = None
 
-    async def start(self, health_url: str | None = None, **extra_env: str) -> None:
+    async def start(
+        self, health_url: str | None = None, wait_s: float = 15.0, **extra_env: str
+    ) -> None:
         # Popen only forks; the waiting below is asynchronous.
+        output = self.log.open("ab") if self.log is not None else subprocess.DEVNULL
         self.process = subprocess.Popen(  # noqa: ASYNC220
             self.argv,
             env={**os.environ, **self.env, **extra_env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
         )
+        if not isinstance(output, int):
+            output.close()  # the child has its own copy
         if health_url is None:
             return
         async with aiohttp.ClientSession() as session:
-            for _ in range(300):
+            for _ in range(int(wait_s / 0.05)):
                 try:
                     async with session.get(health_url) as response:
                         if response.status == 200:
@@ -52,7 +67,7 @@ class ServiceProcess:
                 if self.process.poll() is not None:
                     break
                 await asyncio.sleep(0.05)
-        raise RuntimeError(f"{self.argv[2]} did not start")
+        raise RuntimeError(f"{' '.join(self.argv[:3])} did not start")
 
     def kill(self) -> None:
         assert self.process is not None
@@ -76,6 +91,15 @@ class ServiceProcess:
             self.kill()
 
 
+class RasaProcess(ServiceProcess):
+    """`rasa run` from the Rasa environment (.venv-rasa) with the trained model."""
+
+    def __init__(self, *args: str, env: Mapping[str, str] | None = None, log: Path | None = None):
+        super().__init__("rasa", env=env, log=log)
+        root = Path(__file__).resolve().parents[1]
+        self.argv = [str(root / ".venv-rasa" / "bin" / "rasa"), "run", *args]
+
+
 class BackendProcess(ServiceProcess):
     """`python -m billing serve` as its own process, on a given ledger."""
 
@@ -93,5 +117,33 @@ class BackendProcess(ServiceProcess):
             },
         )
 
-    async def start(self, health_url: str | None = None, **extra_env: str) -> None:
+    async def start(
+        self, health_url: str | None = None, wait_s: float = 15.0, **extra_env: str
+    ) -> None:
         await super().start(health_url or self.url + "/health", **extra_env)
+
+
+class HaproxyProcess:
+    """HAProxy (Debian's package) in the foreground with a test's configuration."""
+
+    def __init__(self, config: Path):
+        self.config = config
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        if not Path(binary).exists():
+            pytest.fail("haproxy is not installed: run scripts/ensure-haproxy.sh (make test does)")
+        check = subprocess.run([binary, "-c", "-f", str(self.config)], capture_output=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        # -db: stay in the foreground, so the test owns the process.
+        self.process = subprocess.Popen(
+            [binary, "-db", "-f", str(self.config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

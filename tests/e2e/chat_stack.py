@@ -13,7 +13,6 @@ import sys
 import time
 import urllib.request
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,6 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestServer
-from twilio.request_validator import RequestValidator
 
 from billing.db import create_engine, session_factory
 from billing.demo_data import DemoAccount, plan_accounts, seed_demo_data
@@ -31,12 +29,13 @@ from gateway.app import create_app
 from tasdeed.profile import load_profile
 from tasdeed.settings import Settings
 from tests.conftest import SEED, FixedClock, _pg_admin, pg_url
+from tests.e2e.drivers import PUBLIC, TOKEN, Phone, texts
+
+__all__ = ["PUBLIC", "TOKEN", "ChatBackends", "Phone", "backends", "phone", "texts"]
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "var" / "models" / "tasdeed.tar.gz"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
-PUBLIC = "https://chat.tasdeed.example"
-TOKEN = "chat-test-token"
 PORTS = {"billing": 18190, "actions": 18155, "rasa": 18105}
 # Enough payable bills for every chat test and every channel of the walk scenarios.
 CHAT_ACCOUNTS = 400
@@ -117,38 +116,6 @@ def backends(pg_template: str) -> Iterator[ChatBackends]:
             process.terminate()
             process.wait(timeout=30)
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@dataclass
-class Phone:
-    """A WhatsApp user, as Twilio relays them: signed form posts to /chat/twilio."""
-
-    http: aiohttp.ClientSession
-    gateway: str
-    number: str = "whatsapp:+201001234567"
-
-    async def send(
-        self, body: str, sid: str | None = None, signature: str | None = None
-    ) -> tuple[int, str]:
-        params = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": "AC" + "0" * 32,
-                  "From": self.number, "To": "whatsapp:+14155238886", "Body": body,
-                  "NumMedia": "0"}  # fmt: skip
-        if signature is None:
-            signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/chat/twilio", params)
-        headers = {"X-Twilio-Signature": signature} if signature else {}
-        async with self.http.post(self.gateway + "/chat/twilio", data=params, headers=headers) as r:
-            return r.status, await r.text()
-
-    async def say(self, body: str, sid: str | None = None) -> list[ET.Element]:
-        status, twiml = await self.send(body, sid)
-        assert status == 200, twiml
-        root = ET.fromstring(twiml)
-        assert root.tag == "Response"
-        return list(root.iter("Message"))
-
-
-def texts(messages: list[ET.Element]) -> str:
-    return "\n".join(m.findtext("Body") or (m.text or "") for m in messages)
 
 
 @pytest.fixture

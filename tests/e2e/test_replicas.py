@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import shutil
-import subprocess
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -24,7 +22,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.conftest import LedgerWorld, WorldFactory
-from tests.processes import BackendProcess, ServiceProcess, free_port
+from tests.processes import BackendProcess, HaproxyProcess, ServiceProcess, free_port
 
 pytestmark = pytest.mark.slow
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -68,30 +66,6 @@ class Replicas:
         return (await self.world.ledger.totals())["payments"]
 
 
-class HaproxyProcess:
-    def __init__(self, config: Path):
-        self.config = config
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
-        if not Path(binary).exists():
-            pytest.fail("haproxy is not installed: run scripts/ensure-haproxy.sh (make test does)")
-        check = subprocess.run([binary, "-c", "-f", str(self.config)], capture_output=True)
-        assert check.returncode == 0, check.stdout + check.stderr
-        # -db: stay in the foreground, so the test owns the process.
-        self.process = subprocess.Popen(
-            [binary, "-db", "-f", str(self.config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture
 async def replicas(pg_world: WorldFactory, tmp_path: Path) -> AsyncIterator[Replicas]:
     world = await pg_world("eg")
@@ -116,6 +90,7 @@ async def replicas(pg_world: WorldFactory, tmp_path: Path) -> AsyncIterator[Repl
         "USSD_CALLBACK_SECRET": secret,
         "RASA_TOKEN": secrets.token_hex(16),
         "PHONE_HASH_SALT": secrets.token_hex(16),
+        "OPERATOR_TOKEN": secrets.token_hex(16),
         "RASA_URL": "http://127.0.0.1:9",
     }
     backend = BackendProcess(world)

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import count
 from typing import Protocol
 
@@ -22,12 +21,12 @@ import aiohttp
 import pytest
 import yaml
 from aiohttp.test_utils import TestServer
-from twilio.request_validator import RequestValidator
 
 from gateway.app import create_app
 from tasdeed.codes import damm_check_digit
 from tasdeed.settings import Settings
-from tests.e2e.chat_stack import PUBLIC, ROOT, TOKEN, ChatBackends, Phone, texts
+from tests.e2e.chat_stack import PUBLIC, ROOT, TOKEN, ChatBackends, Phone
+from tests.e2e.drivers import CallDriver, ChatDriver, UssdDriver
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +36,6 @@ CHAT_START = {
     "complaint": "عايز اقدم شكوى",
     "installments": "عايز اقسط الفلوس اللي علي",
 }
-MENU_KEY = {"balance": "1", "pay": "2", "complaint": "3", "installments": "5"}
 PAID = "تم الدفع"
 NOTHING_PAID = "لم يخصم أي مبلغ"
 TRANSFER = "سنحولك الآن إلى موظف"
@@ -46,85 +44,6 @@ TRANSFER = "سنحولك الآن إلى موظف"
 class Driver(Protocol):
     async def start(self, walk: str) -> str: ...
     async def send(self, answer: str) -> str: ...
-
-
-@dataclass
-class UssdDriver:
-    http: aiohttp.ClientSession
-    gateway: str
-    phone: str
-    session: str = field(default_factory=lambda: f"ATUid_{uuid.uuid4().hex}")
-    inputs: list[str] = field(default_factory=list)
-
-    async def _post(self) -> str:
-        form = {"sessionId": self.session, "serviceCode": "*121#", "phoneNumber": self.phone,
-                "networkCode": "60201", "text": "*".join(self.inputs)}  # fmt: skip
-        async with self.http.post(self.gateway + "/ussd/at", data=form) as response:
-            assert response.status == 200
-            return await response.text()
-
-    async def _press(self, value: str) -> str:
-        self.inputs.append(value)
-        page = await self._post()
-        shown = page
-        # A long screen comes in pages: read them all, as a person pressing 99 would.
-        while page.startswith("CON") and "\n99 " in page:
-            self.inputs.append("99")
-            page = await self._post()
-            shown += "\n" + page
-        return shown
-
-    async def start(self, walk: str) -> str:
-        await self._post()
-        await self._press("1")  # Arabic
-        return await self._press(MENU_KEY[walk])
-
-    async def send(self, answer: str) -> str:
-        return await self._press(answer)
-
-
-@dataclass
-class CallDriver:
-    http: aiohttp.ClientSession
-    gateway: str
-    phone: str
-    call_sid: str = field(default_factory=lambda: "CA" + uuid.uuid4().hex)
-    action: str = ""
-
-    async def _post(self, url: str, **extra: str) -> str:
-        params = {"CallSid": self.call_sid, "AccountSid": "AC" + "0" * 32, "From": self.phone,
-                  "To": "+20121", "CallStatus": "in-progress", **extra}  # fmt: skip
-        signature = RequestValidator(TOKEN).compute_signature(url, params)
-        local = self.gateway + url[len(PUBLIC) :]
-        headers = {"X-Twilio-Signature": signature}
-        async with self.http.post(local, data=params, headers=headers) as response:
-            assert response.status == 200
-            twiml = ET.fromstring(await response.text())
-        gather = twiml.find("Gather")
-        self.action = gather.attrib["action"] if gather is not None else ""
-        return " | ".join(say.text or "" for say in twiml.iter("Say"))
-
-    async def start(self, walk: str) -> str:
-        await self._post(PUBLIC + "/ivr/voice")
-        await self.send("1")
-        return await self.send(MENU_KEY[walk])
-
-    async def send(self, answer: str) -> str:
-        assert self.action, "the call has ended"
-        if answer.isascii() and answer.isdigit():
-            return await self._post(self.action, Digits=answer)
-        return await self._post(self.action, SpeechResult=answer, Confidence="0.9")
-
-
-@dataclass
-class ChatDriver:
-    phone: Phone
-
-    async def start(self, walk: str) -> str:
-        return texts(await self.phone.say(CHAT_START[walk]))
-
-    async def send(self, answer: str) -> str:
-        return texts(await self.phone.say(answer))
 
 
 @dataclass(frozen=True)
@@ -186,7 +105,7 @@ def _driver(channel: str, http: aiohttp.ClientSession, base: str) -> Driver:
         return UssdDriver(http, base, number)
     if channel == "ivr":
         return CallDriver(http, base, number)
-    return ChatDriver(Phone(http, base, "whatsapp:" + number))
+    return ChatDriver(Phone(http, base, "whatsapp:" + number), CHAT_START)
 
 
 def _account(backends: ChatBackends, unpaid: bool) -> tuple[str, str]:
@@ -239,7 +158,8 @@ async def test_no_out_of_domain_message_at_the_confirmation_pays(
 
     async def at_confirmation(message: str) -> None:
         async with limit:
-            chat = ChatDriver(Phone(http, base, f"whatsapp:+2011{uuid.uuid4().int % 10**8:08d}"))
+            number = f"whatsapp:+2011{uuid.uuid4().int % 10**8:08d}"
+            chat = ChatDriver(Phone(http, base, number), CHAT_START)
             await chat.start("pay")
             quote = await chat.send(code)
             assert "لا يسترد" in quote, quote
@@ -255,3 +175,23 @@ async def test_no_out_of_domain_message_at_the_confirmation_pays(
     print(f"\nout-of-domain at the confirmation: {len(messages)} messages, {outcomes}")
     assert sum(outcomes.values()) == len(messages)
     assert await backends.payments() == before
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_paid_bill_is_not_offered_a_second_payment_that_would_fail(
+    channel: str, backends: ChatBackends, gateway: tuple[aiohttp.ClientSession, str]
+) -> None:
+    """Egypt takes no overpayment: right after a payment, the same code ends on what was paid,
+    when and its receipt, never on "pay again" (which could only answer "nothing due")."""
+    code, _ = _account(backends, unpaid=True)
+    before = await backends.payments()
+    payer = _driver(channel, *gateway)
+    await payer.start("pay")
+    await payer.send(code)
+    assert PAID in await payer.send("1")
+    again = _driver(channel, *gateway)
+    await again.start("pay")
+    shown = await again.send(code)
+    assert "الفاتورة دي اتدفعت" in shown, f"{channel}: {shown!r}"
+    assert "مرة أخرى" not in shown and "مستحقة" not in shown, f"{channel}: {shown!r}"
+    assert await backends.payments() == before + 1

@@ -5,6 +5,7 @@ still runs the action."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FAKE_CODE = "627898622241"
 FAKE_PHONE = "+201001234567"
 MARKER = "سر-لا-يظهر"  # a slot value with no digits, so log masking cannot hide a leak
+SERVICE_TOKEN = "action-server-test-token-0123456789abcdef"
 SECRETS = (FAKE_CODE, FAKE_PHONE, FAKE_PHONE[1:], MARKER, FAKE_CODE[-6:])
 
 
@@ -50,12 +52,12 @@ class ActionServer:
             return error.code, error.read()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
+@contextlib.contextmanager
+def running_server(log: Path, **extra_env: str) -> Iterator[ActionServer]:
     port = free_port()
-    log = tmp_path_factory.mktemp("actions") / "server.log"
     env = {**os.environ, "ACTIONS_PORT": str(port), "TASDEED_PROFILE": "eg", "REDIS_URL": "",
-           "LOG_LEVEL": "DEBUG", "BILLING_URL": "http://127.0.0.1:9"}  # fmt: skip
+           "LOG_LEVEL": "DEBUG", "BILLING_URL": "http://127.0.0.1:9", "SERVICE_TOKEN": "",
+           **extra_env}  # fmt: skip
     env.pop("ACTIONS_HOST", None)
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -79,6 +81,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
+    with running_server(tmp_path_factory.mktemp("actions") / "server.log") as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def guarded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
+    log = tmp_path_factory.mktemp("actions") / "guarded.log"
+    with running_server(log, SERVICE_TOKEN=SERVICE_TOKEN) as started:
+        yield started
 
 
 def tracker(**overrides: Any) -> dict[str, Any]:
@@ -198,3 +213,24 @@ def test_listens_on_loopback_only_by_default(server: ActionServer) -> None:
             if int(port, 16) == server.port and fields[3] == "0A":  # LISTEN
                 listening.append(address)
     assert listening == ["0100007F"]  # 127.0.0.1, little-endian hex
+
+
+@pytest.mark.parametrize(
+    "authorization", ["", "Bearer ", "Bearer wrong-token", SERVICE_TOKEN, f"Basic {SERVICE_TOKEN}"]
+)
+def test_without_the_service_token_an_action_call_is_a_401(
+    guarded_server: ActionServer, authorization: str
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    status, body = guarded_server.post(json.dumps(call()).encode(), **headers)
+    assert_quiet(status, body, 401)
+
+
+def test_with_the_service_token_an_action_call_runs(guarded_server: ActionServer) -> None:
+    status, body = guarded_server.post(
+        json.dumps(call()).encode(), Authorization=f"Bearer {SERVICE_TOKEN}"
+    )
+    assert status == 200, body
+    assert "Tasdeed" in json.loads(body)["responses"][0]["text"]
+    with urllib.request.urlopen(guarded_server.url + "/health", timeout=5) as response:
+        assert response.status == 200  # probes need no token
