@@ -73,6 +73,13 @@ test: setup services browser lint typecheck model
 wheelhouse: setup rasa-env
 	scripts/fill-wheelhouse.sh
 
+# docker/compose.yaml built and run on this machine (host networking, every container on
+# 127.0.0.1): one USSD and one chat payment through HAProxy, then `down -v`
+# (scripts/docker-test.sh; root, Docker; base images from Debian's packages). Not in `make test`.
+.PHONY: docker-test
+docker-test: setup wheelhouse
+	scripts/docker-test.sh
+
 bench: setup services model
 	$(PY) bench/bench_contract.py
 	$(PY) bench/bench_ussd.py

@@ -38,7 +38,9 @@ WALK_OF_INTENT = {
     "complaint_status": "follow",
     "installment_request": "installments",
     "incentive_inquiry": "rules:incentive",
+    "incentive_calculator": "calculator",
     "compensation_inquiry": "rules:compensation",
+    "prepaid_inquiry": "rules:prepaid",
 }
 # Entities Rasa found in the first message, used as the first answer where a step asks for
 # exactly that (a hint: the engine still checks it like anything typed).

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
 import statistics
 import subprocess
@@ -29,17 +28,11 @@ from pathlib import Path
 
 import asyncpg
 from profiling import start_py_spy, summarise_collapsed
-from stack import PG_ADMIN, SEED, BenchStack, percentile
+from stack import PG_ADMIN, SEED, BenchStack, cpu_seconds, percentile
 
 from billing.demo_data import plan_accounts
 from tasdeed.billing_client import BillingClient, BillingError, BillingRefused, Timeouts
 from tasdeed.profile import load_profile
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def database_use(stack: BenchStack) -> tuple[float, int] | None:

@@ -29,7 +29,7 @@ from pathlib import Path
 import aiohttp
 from load import Results, closed_loop, open_loop, report
 from profiling import start_py_spy, summarise_collapsed
-from stack import ROOT, SEED, BenchStack
+from stack import ROOT, SEED, BenchStack, cpu_seconds
 
 from billing.demo_data import plan_accounts
 from tasdeed.profile import load_profile
@@ -82,10 +82,15 @@ async def pay(
 
 
 async def run_app(
-    name: str, url: str, bills: Bills, args: argparse.Namespace, pid: int | None = None
+    name: str,
+    url: str,
+    bills: Bills,
+    args: argparse.Namespace,
+    pids: dict[str, int],
+    tasdeed: bool,
 ) -> None:
-    """`pid` is Tasdeed's gateway (returning callers, py-spy on it when asked)."""
-    tasdeed = pid is not None
+    """`pids`: the app's processes (CPU per payment of each); Tasdeed's callers are returning
+    callers, and py-spy samples its gateway when asked."""
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(
         connector=connector, timeout=aiohttp.ClientTimeout(total=15)
@@ -109,15 +114,21 @@ async def run_app(
         results, elapsed = await open_loop(one, args.rate, args.duration)
         report(f"open loop at {args.rate:.0f} payments/s offered", "hops", results, elapsed)
         spy = None
-        if args.py_spy and pid is not None:
-            spy = start_py_spy(pid, Path(args.py_spy), 100, gil=False)
+        if args.py_spy and tasdeed:
+            spy = start_py_spy(pids["gateway"], Path(args.py_spy), 100, gil=False)
+        cpu_before = {role: cpu_seconds(pid) for role, pid in pids.items()}
         results, elapsed = await closed_loop(one, args.closed, args.duration)
+        cpu = {role: cpu_seconds(pid) - cpu_before[role] for role, pid in pids.items()}
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=30)
         report(f"closed loop, {args.closed} sessions", "hops", results, elapsed)
         print(f"  payments/s at saturation: {results.completed / elapsed:.1f}")
         print(f"  screens per payment: {max(screens)} (dial to receipt)")
+        paid = max(results.completed, 1)
+        print("  CPU per payment at saturation: " + ", ".join(
+            f"{role} {1000 * seconds / paid:.2f} ms ({100 * seconds / elapsed:.0f} % of a core)"
+            for role, seconds in cpu.items()))  # fmt: skip
         if spy is not None:
             summarise_collapsed(Path(args.py_spy), "the gateway (closed loop)")
 
@@ -135,13 +146,17 @@ async def run(args: argparse.Namespace) -> None:
         await wait_healthy_ussd(f"http://127.0.0.1:{MINIMAL_PORT}/ussd/at")
         payable = [d.code for d, _ in plan_accounts(profile, SEED, args.accounts) if d.unpaid_bills]
         half = len(payable) // 2
+        billing = stack.processes["billing"].pid
         print(f"{len(payable)} payable bills; profile {args.profile}; 2 cores shared by all")
         if args.only != "tasdeed":
             await run_app("minimal app", f"http://127.0.0.1:{MINIMAL_PORT}/ussd/at",
-                          Bills(payable[:half]), args)  # fmt: skip
+                          Bills(payable[:half]), args, {"app": minimal.pid, "billing": billing},
+                          tasdeed=False)  # fmt: skip
         if args.only != "minimal":
             await run_app("Tasdeed gateway", stack.gateway_url + "/ussd/at",
-                          Bills(payable[half:]), args, stack.processes["gateway"].pid)  # fmt: skip
+                          Bills(payable[half:]), args,
+                          {"gateway": stack.processes["gateway"].pid, "billing": billing},
+                          tasdeed=True)  # fmt: skip
         totals = await stack.ledger_totals()
         balanced = totals["paid_minor"] == totals["allocated_minor"]
         print(f"\nledger: {totals['payments']} payments, paid == allocated: {balanced}")

@@ -1,9 +1,11 @@
-"""`python -m billing migrate | seed | prepare | serve | demo-codes | demo-reset`.
+"""`python -m billing migrate | seed | prepare | serve | demo-codes | demo-reset | exam-periods`.
 
 `prepare` = migrate + seed (only an empty ledger is seeded), what `make run` does first.
 `demo-reset` puts the demo ledger back as the seed made it (billing/demo_reset.py): every
 demo code payable again. `serve` mounts the simulator's demo routes (billing/demo_routes.py)
-when SIMULATOR_ENABLED, outside production.
+when SIMULATOR_ENABLED, outside production. `exam-periods [FILE]` loads public-school exam
+periods (FILE or EXAM_PERIODS_FILE; billing/exam_periods.py), which `serve` also does at
+start-up, warning in production when none covers today or later.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable
+from pathlib import Path
 
 from aiohttp import web
 
@@ -21,12 +23,14 @@ from billing.app import create_app
 from billing.db import create_engine, session_factory
 from billing.demo_data import readme_accounts, seed_demo_data
 from billing.demo_reset import NotADemoLedger, reset_demo_data
-from billing.ledger import Ledger, utc_now
+from billing.exam_periods import ExamPeriods, read_exam_periods_file
+from billing.ledger import Ledger, Refusal, utc_now
 from billing.masking import mask_name
 from billing.migrate import upgrade
+from tasdeed.event_loop import loop_factory
 from tasdeed.logs import configure_logging, get_logger
 from tasdeed.money import Money, format_money
-from tasdeed.production import refuse_in_production, refuse_unsafe_defaults
+from tasdeed.production import refuse_in_production, refuse_unsafe_defaults, warn_in_production
 from tasdeed.profile import available_profiles, load_profile
 from tasdeed.settings import get_settings
 
@@ -53,6 +57,11 @@ async def _serve() -> None:
     ledger = Ledger(session_factory(engine), profile)
     app = create_app(ledger)
     demo_routes.add_routes(app, ledger, settings)  # mounts once, simulator mode only
+    exams = ExamPeriods(ledger.sessions, profile)
+    if settings.exam_periods_file:
+        loaded = await exams.load(read_exam_periods_file(Path(settings.exam_periods_file)))
+        log.info("exam periods", file=settings.exam_periods_file, **loaded)
+    warn_in_production(settings, "billing", await exams.startup_warnings())
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.billing_host, settings.billing_port)
@@ -67,6 +76,25 @@ async def _serve() -> None:
     finally:
         await runner.cleanup()
         await engine.dispose()
+
+
+async def _load_exam_periods(path: str) -> int:
+    settings = get_settings()
+    profile = load_profile(settings.tasdeed_profile)
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        exams = ExamPeriods(session_factory(engine), profile)
+        loaded = await exams.load(read_exam_periods_file(Path(path)))
+        warnings = await exams.startup_warnings()
+    except Refusal as refusal:
+        print(f"exam-periods: {path}: {refusal.details}; nothing loaded", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"exam periods from {path}: {loaded['loaded']} loaded, {loaded['total']} in the ledger")
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    return 0
 
 
 async def _reset() -> int:
@@ -84,17 +112,6 @@ async def _reset() -> int:
         await engine.dispose()
     print(f"demo data of profile {done.profile} reset: {done.accounts} accounts (seed {done.seed})")
     return 0
-
-
-def _loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop when it is installed (rasa-sdk's sanic brings it): its transports and event
-    loop are C, which the backend's many small requests and statements feel; asyncio's own
-    loop otherwise."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
 
 
 def demo_code_rows(profile_id: str, seed: int) -> list[str]:
@@ -122,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m billing")
     parser.add_argument(
         "command",
-        choices=["migrate", "seed", "prepare", "serve", "demo-codes", "demo-reset"],
+        choices=["migrate", "seed", "prepare", "serve", "demo-codes", "demo-reset", "exam-periods"],
+    )
+    parser.add_argument(
+        "file", nargs="?", help="exam-periods: the TOML/CSV file (default: EXAM_PERIODS_FILE)"
     )
     args = parser.parse_args(argv)
     settings = get_settings()
@@ -142,12 +162,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("seed", "prepare"):
         asyncio.run(_seed())
     if args.command == "serve":
-        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop()) as run:
-            run.run(_serve())
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            asyncio.Runner(loop_factory=loop_factory()) as runner,
+        ):
+            runner.run(_serve())
     if args.command == "demo-codes":
         _print_demo_codes()
     if args.command == "demo-reset":
         return asyncio.run(_reset())
+    if args.command == "exam-periods":
+        path = args.file or settings.exam_periods_file
+        if not path:
+            parser.error("exam-periods needs a FILE or EXAM_PERIODS_FILE")
+        return asyncio.run(_load_exam_periods(path))
     return 0
 
 

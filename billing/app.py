@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from billing import service_auth
+from billing.exam_periods import ExamPeriods, parse_exam_periods
 from billing.ledger import Ledger, Refusal
 from billing.notices import DEFAULT_STALE_AFTER_S, NoticeOutbox
 from tasdeed.contract import RefusalReason
@@ -24,6 +25,7 @@ from tasdeed.logs import get_logger
 log = get_logger("billing.http")
 LEDGER = web.AppKey("ledger", Ledger)
 NOTICES = web.AppKey("notices", NoticeOutbox)
+EXAM_PERIODS = web.AppKey("exam_periods", ExamPeriods)
 MAX_BODY_BYTES = 16 * 1024
 # The relay marks thousands of messages per call (about 50 bytes each).
 BULK_BODY_BYTES = 2 * 1024 * 1024
@@ -411,6 +413,42 @@ async def operator_complaints(request: web.Request) -> web.Response:
     return _json({"complaints": await request.app[LEDGER].recent_complaints(_limit(request))})
 
 
+async def operator_complaint_history(request: web.Request) -> web.Response:
+    """One complaint with every status it reached, for an operator following it."""
+    return _json(await request.app[LEDGER].complaint_history(request.match_info["ticket"]))
+
+
+# ---- operator actions: exam periods and the disconnection check (the service token, like
+# every call but /health; billing/exam_periods.py) -----------------------------------------
+
+
+async def operator_exam_periods(request: web.Request) -> web.Response:
+    return _json({"exam_periods": await request.app[EXAM_PERIODS].listed()})
+
+
+async def load_exam_periods(request: web.Request) -> web.Response:
+    """An operator loads public-school exam periods (billing/exam_periods.py)."""
+    data = await _body(request, BULK_BODY_BYTES)
+    raw = data.get("periods")
+    if not isinstance(raw, list):
+        raise Refusal(RefusalReason.INVALID_REQUEST, 422, {"field": "periods"})
+    result = await request.app[EXAM_PERIODS].load(
+        parse_exam_periods(raw), replace=_bool(data, "replace", default=False)
+    )
+    return _json(result)
+
+
+async def check_disconnection(request: web.Request) -> web.Response:
+    """Before cutting an account's power for non-payment: 200 when allowed, 409
+    `disconnection_prohibited` with the reasons when a protected time or case forbids it."""
+    data = await _body(request)
+    result = await request.app[LEDGER].check_disconnection(
+        account_number=_str(data, "account_number", required=True) or "",
+        at=_moment(data, "at", required=False),
+    )
+    return _json(result)
+
+
 async def operator_demo_codes(request: web.Request) -> web.Response:
     demos = await request.app[LEDGER].demo_codes()
     if demos is None:
@@ -423,6 +461,7 @@ def create_app(ledger: Ledger, notices: NoticeOutbox | None = None) -> web.Appli
     app.middlewares.insert(0, service_auth.from_settings())  # SERVICE_TOKEN, when set
     app[LEDGER] = ledger
     app[NOTICES] = notices or NoticeOutbox(ledger.sessions, ledger.profile, ledger.clock)
+    app[EXAM_PERIODS] = ExamPeriods(ledger.sessions, ledger.profile, ledger.clock)
     app.router.add_get("/health", health)
     app.router.add_post("/v1/balance", balance)
     app.router.add_post("/v1/quotes", create_quote)
@@ -451,5 +490,9 @@ def create_app(ledger: Ledger, notices: NoticeOutbox | None = None) -> web.Appli
     app.router.add_post("/v1/contact-preferences", set_contact_preference)
     app.router.add_get("/v1/operator/payments", operator_payments)
     app.router.add_get("/v1/operator/complaints", operator_complaints)
+    app.router.add_get(r"/v1/operator/complaints/{ticket:[0-9]{1,20}}", operator_complaint_history)
     app.router.add_get("/v1/operator/demo-codes", operator_demo_codes)
+    app.router.add_get("/v1/operator/exam-periods", operator_exam_periods)
+    app.router.add_post("/v1/operator/exam-periods", load_exam_periods)
+    app.router.add_post("/v1/operator/disconnections", check_disconnection)
     return app

@@ -40,20 +40,33 @@ from billing.models import (
     Account,
     Bill,
     Complaint,
+    ComplaintEvent,
     InstallmentPlan,
     Meta,
     MeterReading,
+    OutboxMessage,
     Payment,
     PaymentAllocation,
     PaymentCode,
     Quote,
+    ServiceEvent,
 )
 from billing.outbox import COMPLAINTS, RECEIPTS, add_notice
 from billing.pg_contract import PgContract
-from billing.rule_answers import RuleAnswers, RuleNotOffered
+from billing.rule_answers import (
+    RuleAnswers,
+    RuleNotOffered,
+    complaint_due_date,
+    complaint_event_id,
+    complaint_standard,
+)
 from tasdeed.codes import check_payment_code
 from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS, RefusalReason
 from tasdeed.profile import Profile
+from tasdeed.rules.egypt import prepaid_conversion
+from tasdeed.rules.saudi import complaint_deadline, working_calendar
+from tasdeed.rules.settings import rule_settings
+from tasdeed.text import text_to_json
 
 Clock = Callable[[], datetime]
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # what an amount column holds
@@ -79,6 +92,19 @@ def utc_now() -> datetime:
 
 def iso(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def _paid_recently(recent: Payment, due_minor: int) -> dict[str, Any]:
+    """What an "already paid recently" refusal tells a channel: the payment (receipt, amount,
+    when) and what is still due, so that a second payment is offered only where one could
+    go through (something due, or a profile that takes overpayments)."""
+    return {
+        "receipt": recent.receipt_number,
+        "amount_minor": recent.amount_minor,
+        "paid_at": iso(recent.paid_at),
+        "quote_id": recent.quote_id,
+        "due_minor": due_minor,
+    }
 
 
 @dataclass
@@ -120,6 +146,16 @@ class Ledger:
         self.clock = clock
         engine = _single_statements(sessions) if single_statements else None
         self._pg = PgContract(engine, profile) if engine is not None else None
+        self._rules = rule_settings(profile)
+        self._prepaid = self._rules.prepaid_conversion
+
+    def _prepaid_flagged(self, unpaid_bills: int) -> bool:
+        """Whether these arrears bring a prepaid meter under the profile's rules: the same
+        decision as the rules topic and the warning notices. Balances and quotes carry it, so
+        the screens that say what is owed can warn."""
+        if self._prepaid is None:
+            return False
+        return prepaid_conversion(unpaid_bills, self._prepaid).outcome
 
     # ---- look-ups -------------------------------------------------------------------
 
@@ -198,6 +234,7 @@ class Ledger:
                 "unpaid_months": [b.month for b in bills],
                 "next_due_date": bills[0].due_date.isoformat() if bills else None,
                 "credit_minor": account.credit_minor,
+                "prepaid_flagged": self._prepaid_flagged(len(bills)),
             }
 
     # ---- the payment contract ---------------------------------------------------------
@@ -240,12 +277,7 @@ class Ledger:
                     raise Refusal(RefusalReason.NOTHING_DUE)
                 if not override:
                     raise Refusal(
-                        RefusalReason.ALREADY_PAID_RECENTLY,
-                        details={
-                            "receipt": recent.receipt_number,
-                            "paid_at": iso(recent.paid_at),
-                            "quote_id": recent.quote_id,
-                        },
+                        RefusalReason.ALREADY_PAID_RECENTLY, details=_paid_recently(recent, due)
                     )
                 if not settings.allow_overpayment:
                     raise Refusal(RefusalReason.NOTHING_DUE)
@@ -359,17 +391,21 @@ class Ledger:
         recently_paid: bool,
         override: bool,
     ) -> dict[str, Any]:
+        months = [m for m in bill_months.split(",") if m]
         return {
             "quote_id": quote_id,
             "payee_masked": mask_name(payee_name),
             "area": area,
-            "bill_months": [m for m in bill_months.split(",") if m],
+            "bill_months": months,
             "currency": self.profile.currency,
             "amount_due_minor": amount_due_minor,
             "amount_minor": amount_minor,
             "expires_at": iso(expires_at),
             "recently_paid": recently_paid,
             "override": override,
+            # A quote's months are the account's unpaid bills (a second payment after a
+            # recent one names the last bill, which is paid).
+            "prepaid_flagged": not recently_paid and self._prepaid_flagged(len(months)),
         }
 
     async def confirm(self, quote_id: str, idempotency_key: str) -> tuple[dict[str, Any], bool]:
@@ -473,13 +509,10 @@ class Ledger:
                 return settled
             recent = await self._recent_payment(s, quote.account_id)
             if recent is not None:
+                bills = await self._open_bills(s, quote.account_id)
+                due = sum(b.amount_minor - b.paid_minor for b in bills)
                 raise Refusal(
-                    RefusalReason.ALREADY_PAID_RECENTLY,
-                    details={
-                        "receipt": recent.receipt_number,
-                        "paid_at": iso(recent.paid_at),
-                        "quote_id": recent.quote_id,
-                    },
+                    RefusalReason.ALREADY_PAID_RECENTLY, details=_paid_recently(recent, due)
                 )
             raise Refusal(RefusalReason.QUOTE_STALE)
         payment = Payment(
@@ -592,7 +625,8 @@ class Ledger:
         if category not in COMPLAINT_CATEGORIES:
             raise Refusal(RefusalReason.INVALID_CATEGORY, 422)
         now = self.clock()
-        sla_hours = self.profile.complaints.sla_hours.get(category, 120)
+        sla_due_at = self._sla_due_at(category, now)
+        standard = complaint_standard(self._rules, category)
         for _attempt in range(3):
             try:
                 async with self.sessions() as s, s.begin():
@@ -611,10 +645,28 @@ class Ledger:
                         description=description[:1000],
                         channel=channel[:20],
                         created_at=now,
-                        sla_due_at=now + timedelta(hours=sla_hours),
+                        sla_due_at=sla_due_at,
                     )
                     s.add(complaint)
                     await s.flush()
+                    s.add(
+                        ComplaintEvent(
+                            complaint_id=complaint.id, status="open", source=channel[:20], at=now
+                        )
+                    )
+                    if standard is not None:
+                        # Under a guaranteed standard the complaint is a service event too:
+                        # its compensation is reckoned like any other (billing/rule_answers).
+                        s.add(
+                            ServiceEvent(
+                                event_id=complaint_event_id(complaint.ticket_number),
+                                account_id=account.id,
+                                kind="billing_complaint",
+                                started_at=now,
+                                ended_at=None,
+                                details={"ticket_number": complaint.ticket_number},
+                            )
+                        )
                     await add_notice(
                         s,
                         kind="complaint_update",
@@ -665,6 +717,18 @@ class Ledger:
                     complaint.resolved_at = complaint.resolved_at or now
                 else:
                     complaint.resolved_at = None  # reopened
+                s.add(
+                    ComplaintEvent(
+                        complaint_id=complaint.id, status=status, source="operator", at=now
+                    )
+                )
+                # A complaint under a guaranteed standard ends its service event when it is
+                # handled; reopened, it is open again, its clock still counting from filing.
+                await s.execute(
+                    update(ServiceEvent)
+                    .where(ServiceEvent.event_id == complaint_event_id(complaint.ticket_number))
+                    .values(ended_at=complaint.resolved_at)
+                )
                 await add_notice(
                     s,
                     kind="complaint_update",
@@ -676,7 +740,20 @@ class Ledger:
                 )
             return {**self._complaint_view(complaint), "changed": changed}
 
+    def _sla_due_at(self, category: str, filed_at: datetime) -> datetime:
+        """When a complaint filed now runs late (naive UTC). Under a guaranteed standard
+        (Saudi billing complaints: 10 working days) that is when the standard counts it
+        breached, at the start of the first working day after its due date; otherwise the
+        profile's `sla_hours` for the category."""
+        standard = complaint_standard(self._rules, category)
+        if standard is None or self._rules.compensation is None:
+            return filed_at + timedelta(hours=self.profile.complaints.sla_hours.get(category, 120))
+        calendar = working_calendar(self._rules.compensation, self.profile.timezone)
+        late = complaint_deadline(filed_at.replace(tzinfo=UTC), standard.working_days, calendar)
+        return late.late_at.astimezone(UTC).replace(tzinfo=None)
+
     def _complaint_view(self, complaint: Complaint) -> dict[str, Any]:
+        standard = complaint_standard(self._rules, complaint.category)
         return {
             "ticket_number": complaint.ticket_number,
             "category": complaint.category,
@@ -685,6 +762,17 @@ class Ledger:
             "sla_due_at": iso(complaint.sla_due_at),
             "sla_breached": complaint.status not in COMPLAINT_DONE
             and self.clock() > complaint.sla_due_at,
+            # The last local day to answer on, as the person is told.
+            "due_date": complaint_due_date(self.profile, self._rules, complaint).isoformat(),
+            # The guaranteed standard the complaint is under (None: the utility's own SLA).
+            "standard": None
+            if standard is None
+            else {
+                "name": "billing_complaint",
+                "working_days": standard.working_days,
+                "amount_minor": standard.amount_minor,
+                "currency": self.profile.currency,
+            },
         }
 
     async def request_installments(
@@ -804,6 +892,26 @@ class Ledger:
             "credit_minor": int(credit or 0),
         }
 
+    async def check_disconnection(
+        self, *, account_number: str, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Asked before cutting an account's power for non-payment (at `at`, naive UTC, or
+        now): a refusal (409 `disconnection_prohibited`, with the reasons) in a protected time
+        or case of the profile, an exam period loaded for the account's region included;
+        otherwise allowed. A profile without protected cases allows it, with no reasons."""
+        moment = at or self.clock()
+        async with self.sessions() as s, s.begin():
+            account = await self._account(s, account_number=account_number)
+            if self._rules.protected_disconnection is None:
+                return {"allowed": True, "reasons": []}
+            decision = await RuleAnswers(self.profile, self.clock).disconnection_decision(
+                s, account, moment
+            )
+        reasons = [text_to_json(reason) for reason in decision.reasons]
+        if not decision.outcome:
+            raise Refusal(RefusalReason.DISCONNECTION_PROHIBITED, 409, {"reasons": reasons})
+        return {"allowed": True, "reasons": reasons}
+
     # ---- meter readings -----------------------------------------------------------------
 
     async def submit_reading(
@@ -915,6 +1023,69 @@ class Ledger:
                 }
                 for complaint, payee_name in rows
             ]
+
+    async def complaint_history(self, ticket_number: str) -> dict[str, Any]:
+        """One complaint as an operator follows it: what it is (payee masked), its SLA clock,
+        and every status it reached, oldest first, with when and from where ("operator" or
+        the channel it was filed on). A status the person is told about carries what became
+        of that notice (its outbox state); a status reached again is not told twice, so only
+        its first event has one."""
+        now = self.clock()
+        async with self.sessions() as s, s.begin():
+            row = (
+                await s.execute(
+                    select(Complaint, Account.payee_name)
+                    .join(Account, Account.id == Complaint.account_id)
+                    .where(Complaint.ticket_number == ticket_number.strip())
+                )
+            ).first()
+            if row is None:
+                raise Refusal(RefusalReason.COMPLAINT_UNKNOWN, 404)
+            complaint, payee_name = row
+            events = (
+                await s.scalars(
+                    select(ComplaintEvent)
+                    .where(ComplaintEvent.complaint_id == complaint.id)
+                    .order_by(ComplaintEvent.at, ComplaintEvent.id)
+                )
+            ).all()
+            prefix = f"complaint:{complaint.ticket_number}:"
+            notices = {
+                notice.dedupe_key: notice
+                for notice in await s.scalars(
+                    select(OutboxMessage).where(
+                        OutboxMessage.dedupe_key.in_({prefix + e.status for e in events})
+                    )
+                )
+            }
+            told: set[str] = set()
+            history = []
+            for event in events:
+                notice = None if event.status in told else notices.get(prefix + event.status)
+                told.add(event.status)
+                history.append(
+                    {
+                        "status": event.status,
+                        "source": event.source,
+                        "at": iso(event.at),
+                        "notice": None
+                        if notice is None
+                        else {
+                            "state": notice.state,
+                            "at": iso(notice.updated_at or notice.sent_at or notice.created_at),
+                        },
+                    }
+                )
+            return {
+                **self._complaint_view(complaint),
+                "channel": complaint.channel,
+                "payee_masked": mask_name(payee_name),
+                "resolved_at": iso(complaint.resolved_at) if complaint.resolved_at else None,
+                "sla_seconds_left": None
+                if complaint.status in COMPLAINT_DONE
+                else int((complaint.sla_due_at - now).total_seconds()),
+                "events": history,
+            }
 
     async def demo_codes(self, count: int = 4) -> list[dict[str, Any]] | None:
         """The first demo accounts (the seeded scenarios) with what they owe now, for the

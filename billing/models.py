@@ -142,6 +142,19 @@ class Complaint(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class ComplaintEvent(Base):
+    """A complaint's history, one row per status it reached: "open" when it was filed (by the
+    channel it came in on), then each move an operator made, with when. Written in the same
+    transaction as the change; never updated."""
+
+    __tablename__ = "complaint_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))  # the filing channel, or "operator"
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class InstallmentPlan(Base):
     __tablename__ = "installment_plans"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -263,4 +276,22 @@ class Credit(Base):
     standard: Mapped[str] = mapped_column(String(60))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     explanation: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ExamPeriodRow(Base):
+    """A public-school exam period an operator loaded (the API or EXAM_PERIODS_FILE): no
+    disconnection for non-payment in it, for accounts in its region ("" = everywhere; see
+    tasdeed.rules.disconnection). Both days are included; `source` says where the dates come
+    from. Loading the same dates and region again updates the source, never adds a row."""
+
+    __tablename__ = "exam_periods"
+    __table_args__ = (
+        UniqueConstraint("start_date", "end_date", "region", name="uq_exam_periods_span_region"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date, index=True)
+    region: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    source: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -62,8 +62,17 @@ from sqlalchemy.sql.dml import Update
 
 from billing.db import AsyncSession, SessionFactory
 from billing.ledger import Clock, Refusal, iso, utc_now
-from billing.models import Account, Bill, Complaint, ContactPreference, OutboxMessage, PaymentCode
+from billing.models import (
+    Account,
+    Bill,
+    Complaint,
+    ContactPreference,
+    Credit,
+    OutboxMessage,
+    PaymentCode,
+)
 from billing.outbox import COMPLAINTS, dialect_insert
+from billing.rule_answers import RuleAnswers
 from tasdeed.contract import RefusalReason
 from tasdeed.logs import get_logger
 from tasdeed.normalise import normalise_digits
@@ -86,6 +95,7 @@ NO_CAMPAIGN = "none"  # rows written before campaigns existed
 CLAIMABLE = ("new", "queued")
 REMINDERS, WARNINGS = "reminders", "warnings"
 PENDING_MAX = 5000
+COMPENSATION_BATCH = 500  # late complaints credited per sweep (the rest: the next sweep)
 MARK_MAX = 10_000  # queued + suppressed items in one request
 BATCH_MAX = 200  # messages a worker claims or records in one request
 CHUNK = 1000  # ids per UPDATE … WHERE id IN (…)
@@ -287,8 +297,14 @@ class NoticeOutbox:
 
     async def sweep(self, now: datetime | None = None) -> dict[str, Any]:
         """Due reminders, complaint SLA breaches and prepaid-meter warnings, each written once
-        whatever the number of runs (run it hourly, say; its dedupe keys make it idempotent)."""
+        whatever the number of runs (run it hourly, say; its dedupe keys make it idempotent),
+        and the compensation of complaints a guaranteed standard covers (Saudi billing
+        complaints) that ran late, credited once (`_credit_late_complaints`)."""
         now = now or self.clock()
+        rules = rule_settings(self.profile)
+        standard = rules.compensation.billing_complaint if rules.compensation else None
+        # Those complaints hear of their breach from the compensation notice, not twice.
+        under_standard = standard.complaint_categories if standard is not None else ()
         days = self.profile.notices.reminder_days_before
         today = self.local_date(now)
         until = today + timedelta(days=days)
@@ -319,10 +335,14 @@ class NoticeOutbox:
                 now=now,
                 dedupe_key=self._key("sla:", Complaint.ticket_number),
                 campaign=COMPLAINTS,
-            ).where(Complaint.status.in_(("open", "in_progress")), Complaint.sla_due_at < now)
+            ).where(
+                Complaint.status.in_(("open", "in_progress")),
+                Complaint.sla_due_at < now,
+                Complaint.category.not_in(under_standard),
+            )
             created["complaint_sla_breach"] = await self._insert_from(s, breaches)
             created["prepaid_warning"] = 0
-            prepaid = rule_settings(self.profile).prepaid_conversion
+            prepaid = rules.prepaid_conversion
             if prepaid is not None:
                 unpaid = func.count(Bill.id)
                 warnings = (
@@ -343,8 +363,44 @@ class NoticeOutbox:
                     .having(unpaid >= prepaid.min_unpaid_bills)
                 )
                 created["prepaid_warning"] = await self._insert_from(s, warnings)
+        created["complaint_compensation"] = await self._credit_late_complaints(now, under_standard)
         log.info("notice sweep", **created)
         return {"now": iso(now), "created": created}
+
+    async def _credit_late_complaints(self, now: datetime, categories: Sequence[str]) -> int:
+        """Credit the compensation of complaints under a guaranteed standard that ran late
+        (still open when their SLA ran out, or answered after it) and were not credited yet;
+        returns how many were credited now. The standard itself judges each complaint
+        (billing/rule_answers.py), in a transaction of its own with its credit, the account's
+        balance and the `complaint_compensation` notice; the credit's unique key makes a second
+        sweep, a concurrent one, or a person asking about compensation meanwhile credit
+        nothing more."""
+        if not categories:
+            return 0
+        credit_key = literal("billing_complaint|complaint:", String(300)) + Complaint.ticket_number
+        async with self.sessions() as s, s.begin():
+            late = (
+                await s.scalars(
+                    select(Complaint.id)
+                    .where(
+                        Complaint.category.in_(categories),
+                        Complaint.sla_due_at <= now,
+                        (Complaint.resolved_at.is_(None))
+                        | (Complaint.resolved_at >= Complaint.sla_due_at),
+                        ~select(Credit.id).where(Credit.credit_key == credit_key).exists(),
+                    )
+                    .order_by(Complaint.sla_due_at, Complaint.id)
+                    .limit(COMPENSATION_BATCH)
+                )
+            ).all()
+        rules = RuleAnswers(self.profile, lambda: now)
+        credited = 0
+        for complaint_id in late:
+            async with self.sessions() as s, s.begin():
+                complaint = await s.get(Complaint, complaint_id)
+                if complaint is not None and await rules.credit_complaint_breach(s, complaint):
+                    credited += 1
+        return credited
 
     # ---- the relay: what is new, and what became of it ------------------------------------
 

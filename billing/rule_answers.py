@@ -7,10 +7,11 @@ exactly once (the `credits.credit_key` unique constraint).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,9 @@ from billing.models import (
     Account,
     AccountFacts,
     Bill,
+    Complaint,
     Credit,
+    ExamPeriodRow,
     InstallmentPlan,
     Meter,
     MeterReading,
@@ -36,14 +39,55 @@ from tasdeed.rules.kuwait import (
     AhsemhaFacts,
     ahsemha_discount,
     ahsemha_eligibility,
+    saving_pct,
     transaction_block,
 )
+from tasdeed.rules.saudi import Compensation, compensations, complaint_deadline, working_calendar
 from tasdeed.rules.saudi import ServiceEvent as RuleEvent
-from tasdeed.rules.saudi import compensations, working_calendar
-from tasdeed.rules.settings import RuleSettings, rule_settings
+from tasdeed.rules.settings import ComplaintStandard, ExamPeriod, RuleSettings, rule_settings
 from tasdeed.text import Text, text_to_json
 
 NO_READING_DAYS = 10_000  # "never entered a reading" is older than any limit
+_DONE = ("resolved", "closed")  # billing.ledger.COMPLAINT_DONE: these stop a complaint's clock
+
+
+def complaint_event_id(ticket_number: str) -> str:
+    """The service event of a complaint under the billing-complaint standard; its credit key
+    is `billing_complaint|complaint:<ticket>`, whoever credits it first."""
+    return f"complaint:{ticket_number}"
+
+
+def complaint_standard(settings: RuleSettings, category: str) -> ComplaintStandard | None:
+    """The guaranteed standard a complaint of this category is under, if any (the profile's
+    `[rules.compensation] billing_complaint.complaint_categories`)."""
+    compensation = settings.compensation
+    if compensation is None or category not in compensation.billing_complaint.complaint_categories:
+        return None
+    return compensation.billing_complaint
+
+
+def complaint_due_date(profile: Profile, settings: RuleSettings, complaint: Complaint) -> date:
+    """The last day the complaint may be answered on, as the person is told: the standard's
+    N-th working day for a complaint under one, else the local date its SLA runs out."""
+    standard = complaint_standard(settings, complaint.category)
+    if standard is not None and settings.compensation is not None:
+        calendar = working_calendar(settings.compensation, profile.timezone)
+        return complaint_deadline(
+            _aware(complaint.created_at), standard.working_days, calendar
+        ).due_date
+    return calendar_date(profile, complaint.sla_due_at)
+
+
+def exam_periods_of(rows: Sequence[ExamPeriodRow]) -> tuple[ExamPeriod, ...]:
+    return tuple(
+        ExamPeriod(start=r.start_date, end=r.end_date, region=r.region, source=r.source)
+        for r in rows
+    )
+
+
+def calendar_date(profile: Profile, moment: datetime) -> date:
+    """The utility's local date at a naive UTC moment."""
+    return _aware(moment).astimezone(ZoneInfo(profile.timezone)).date()
 
 
 class RuleNotOffered(Exception):
@@ -187,17 +231,17 @@ class RuleAnswers:
     @staticmethod
     def _saving(readings: list[MeterReading], kind: str) -> Decimal:
         """Percent less consumed in the latest month than in the same month a year before
-        (0 when there is no such month or consumption rose)."""
+        (0 when there is no such month or consumption rose): the rule's `saving_pct`, the
+        same the calculator uses on figures a person states."""
         by_month = {r.month: r.consumption for r in readings if r.kind == kind}
         if not by_month:
             return Decimal(0)
         latest = max(by_month)
         year_before = f"{int(latest[:4]) - 1}{latest[4:]}"
         reference = by_month.get(year_before, 0)
-        if reference <= 0 or by_month[latest] >= reference:
+        if reference <= 0:
             return Decimal(0)
-        saved = Decimal(reference - by_month[latest]) * 100 / Decimal(reference)
-        return saved.quantize(Decimal("0.1"))
+        return saving_pct(Decimal(reference), Decimal(max(by_month[latest], 0)))
 
     async def _compensation(self, s: AsyncSession, account: Account) -> Decision:
         settings = self.settings.compensation
@@ -222,51 +266,150 @@ class RuleAnswers:
             now=_aware(self.clock()),
             working_days=working_calendar(settings, self.profile.timezone),
         )
+        by_id = {event.event_id: event for event in events}
         reasons: list[Text] = []
         newly_credited = 0
         for compensation in found:
             reasons.extend(compensation.reasons)
-            key = "|".join(compensation.key)
-            if await s.scalar(select(Credit.id).where(Credit.credit_key == key)) is not None:
-                continue
-            try:
-                async with s.begin_nested():
-                    credit = Credit(
-                        credit_key=key,
-                        account_id=account.id,
-                        standard=compensation.standard,
-                        amount_minor=compensation.amount.minor,
-                        explanation=[text_to_json(r) for r in compensation.reasons],
-                        created_at=self.clock(),
-                    )
-                    s.add(credit)
-                    await s.flush()  # the credit's id names its notice
-                    await add_notice(
-                        s,
-                        kind="compensation_credited",
-                        account_id=account.id,
-                        payload={
-                            "amount_minor": compensation.amount.minor,
-                            "standard": compensation.standard,
-                        },
-                        dedupe_key=f"credit:{credit.id}",
-                        campaign=CREDITS,
-                        created_at=self.clock(),
-                    )
-            except IntegrityError:
-                continue  # credited by a concurrent request: never twice
-            newly_credited += compensation.amount.minor
+            ticket = None
+            if compensation.standard == "billing_complaint":
+                ticket = by_id[compensation.event_ids[0]].details.get("ticket_number")
+            if await self._credit(
+                s, account.id, compensation, ticket if isinstance(ticket, str) else None
+            ):
+                newly_credited += compensation.amount.minor
         if newly_credited:
-            await s.execute(
-                update(Account)
-                .where(Account.id == account.id)
-                .values(credit_minor=Account.credit_minor + newly_credited)
-            )
+            await self._add_credit(s, account.id, newly_credited)
         total = sum(c.amount.minor for c in found)
         if not found:
             return Decision(False, (Text("topic.compensation.none"),))
         summary = Text("topic.compensation.total", {"amount": Money(total, self.profile.currency)})
         return Decision(True, (*reasons, summary))
+
+    async def _credit(
+        self,
+        s: AsyncSession,
+        account_id: int,
+        compensation: Compensation,
+        ticket_number: str | None = None,
+    ) -> bool:
+        """Credit one compensation and queue its notice, in the caller's transaction; False
+        when it was credited before (now or by a concurrent request: the unique credit key
+        decides, never twice). A billing complaint's notice names the complaint and the day
+        it was due."""
+        key = "|".join(compensation.key)
+        if await s.scalar(select(Credit.id).where(Credit.credit_key == key)) is not None:
+            return False
+        kind = "compensation_credited"
+        payload: dict[str, Any] = {
+            "amount_minor": compensation.amount.minor,
+            "standard": compensation.standard,
+        }
+        if ticket_number is not None:
+            complaint = await s.scalar(
+                select(Complaint).where(Complaint.ticket_number == ticket_number)
+            )
+            if complaint is not None:
+                kind = "complaint_compensation"
+                due = complaint_due_date(self.profile, self.settings, complaint)
+                payload |= {"ticket_number": ticket_number, "due_date": due.isoformat()}
+        try:
+            async with s.begin_nested():
+                credit = Credit(
+                    credit_key=key,
+                    account_id=account_id,
+                    standard=compensation.standard,
+                    amount_minor=compensation.amount.minor,
+                    explanation=[text_to_json(r) for r in compensation.reasons],
+                    created_at=self.clock(),
+                )
+                s.add(credit)
+                await s.flush()  # the credit's id names its notice
+                await add_notice(
+                    s,
+                    kind=kind,
+                    account_id=account_id,
+                    payload=payload,
+                    dedupe_key=f"credit:{credit.id}",
+                    campaign=CREDITS,
+                    created_at=self.clock(),
+                )
+        except IntegrityError:
+            return False  # credited by a concurrent request: never twice
+        return True
+
+    @staticmethod
+    async def _add_credit(s: AsyncSession, account_id: int, amount_minor: int) -> None:
+        await s.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(credit_minor=Account.credit_minor + amount_minor)
+        )
+
+    async def credit_complaint_breach(self, s: AsyncSession, complaint: Complaint) -> int:
+        """Judge one complaint under the billing-complaint standard at the clock's now and
+        credit its compensation if it was not handled in time (still open past its due date,
+        or answered late): the amount newly credited, 0 when it earns nothing or was credited
+        before. Judged on the complaint itself, keyed like its service event, so the sweep
+        and a person asking about compensation credit it once between them."""
+        settings = self.settings.compensation
+        if settings is None or complaint_standard(self.settings, complaint.category) is None:
+            return 0
+        event = RuleEvent(
+            event_id=complaint_event_id(complaint.ticket_number),
+            kind="billing_complaint",
+            started_at=_aware(complaint.created_at),
+            ended_at=(
+                _aware(complaint.resolved_at)
+                if complaint.status in _DONE and complaint.resolved_at is not None
+                else None
+            ),
+            details={"ticket_number": complaint.ticket_number},
+        )
+        found = compensations(
+            [event],
+            settings,
+            now=_aware(self.clock()),
+            working_days=working_calendar(settings, self.profile.timezone),
+        )
+        credited = 0
+        for compensation in found:
+            if await self._credit(s, complaint.account_id, compensation, complaint.ticket_number):
+                credited += compensation.amount.minor
+        if credited:
+            await self._add_credit(s, complaint.account_id, credited)
+        return credited
+
+    async def _loaded_exam_periods(self, s: AsyncSession, at: datetime) -> tuple[ExamPeriod, ...]:
+        """The exam periods an operator loaded that include the local day of `at` (naive
+        UTC), whatever their region: `disconnection_allowed` keeps the account's."""
+        day = calendar_date(self.profile, at)
+        rows = (
+            await s.scalars(
+                select(ExamPeriodRow).where(
+                    ExamPeriodRow.start_date <= day, ExamPeriodRow.end_date >= day
+                )
+            )
+        ).all()
+        return exam_periods_of(rows)
+
+    async def disconnection_decision(
+        self, s: AsyncSession, account: Account, at: datetime
+    ) -> Decision:
+        """May this account's power be cut for non-payment at `at` (naive UTC)? The profile's
+        protected times and cases, and the exam periods loaded for the account's region."""
+        protection = self.settings.protected_disconnection
+        if protection is None:
+            raise RuleNotOffered("disconnection")
+        facts = await self._facts(s, account)
+        return disconnection_allowed(
+            _aware(at),
+            special_needs=facts.special_needs_dependant,
+            s=protection,
+            timezone=self.profile.timezone,
+            area=account.area,
+            exam_periods=await self._loaded_exam_periods(s, at),
+        )
 
     async def record_event(
         self,
@@ -282,17 +425,10 @@ class RuleAnswers:
         """Store a service event and credit whatever compensation it earns right away (the
         compensation is automatic: nobody has to claim it). A disconnection for non-payment
         is checked against the protected times and cases when it is recorded."""
-        if kind == "disconnection" and details.get("for_non_payment"):
-            protection = self.settings.protected_disconnection
-            if protection is not None:
-                facts = await self._facts(s, account)
-                allowed = disconnection_allowed(
-                    _aware(started_at),
-                    special_needs=facts.special_needs_dependant,
-                    s=protection,
-                    timezone=self.profile.timezone,
-                )
-                details = {**details, "prohibited": not allowed.outcome}
+        protected = self.settings.protected_disconnection is not None
+        if kind == "disconnection" and details.get("for_non_payment") and protected:
+            allowed = await self.disconnection_decision(s, account, started_at)
+            details = {**details, "prohibited": not allowed.outcome}
         s.add(
             ServiceEvent(
                 event_id=event_id,
@@ -309,13 +445,4 @@ class RuleAnswers:
         return await self._compensation(s, account)
 
     async def _disconnection(self, s: AsyncSession, account: Account) -> Decision:
-        settings = self.settings.protected_disconnection
-        if settings is None:
-            raise RuleNotOffered("disconnection")
-        facts = await self._facts(s, account)
-        return disconnection_allowed(
-            _aware(self.clock()),
-            special_needs=facts.special_needs_dependant,
-            s=settings,
-            timezone=self.profile.timezone,
-        )
+        return await self.disconnection_decision(s, account, self.clock())

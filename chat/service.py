@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from chat.rasa_client import RasaClient, RasaUnavailable
 from chat.receipt_image import receipt_lines, render_receipt
 from tasdeed.billing_client import BillingClient, BillingError, NoticeChannel
@@ -118,7 +120,8 @@ class ChatService:
                 PAYMENTS.labels(channel).inc()
                 if images:
                     token = await self._receipt_image(receipt, language)
-                    turn.replies.append(Reply(self._t("chat.receipt_title", language), token))
+                    if token is not None:
+                        turn.replies.append(Reply(self._t("chat.receipt_title", language), token))
         return turn
 
     async def _change_consent(
@@ -139,14 +142,21 @@ class ChatService:
     def _t(self, key: str, language: str) -> str:
         return translate(key, language, self.profile.dialect)
 
-    async def _receipt_image(self, receipt: dict[str, Any], language: str) -> str:
+    async def _receipt_image(self, receipt: dict[str, Any], language: str) -> str | None:
         """The receipt as a PNG (time in the utility's zone, the profile's digits, the months
-        paid), kept for IMAGE_TTL_S under a random token."""
-        png = render_receipt(receipt_lines(receipt, self.profile, language), rtl=language == "ar")
-        token = secrets.token_urlsafe(16)
-        await self.store.set(
-            f"chat:image:{token}", {"png": base64.b64encode(png).decode()}, IMAGE_TTL_S
-        )
+        paid), kept for IMAGE_TTL_S under a random token; None when it cannot be drawn or kept
+        (no Arabic font in the image, Redis down). The payment already happened: the receipt's
+        words go out without the picture rather than as an error."""
+        try:
+            lines = receipt_lines(receipt, self.profile, language)
+            png = render_receipt(lines, rtl=language == "ar")
+            token = secrets.token_urlsafe(16)
+            await self.store.set(
+                f"chat:image:{token}", {"png": base64.b64encode(png).decode()}, IMAGE_TTL_S
+            )
+        except (OSError, RedisError) as exc:
+            log.error("receipt image failed", error=type(exc).__name__)
+            return None
         return token
 
     async def image(self, token: str) -> bytes | None:

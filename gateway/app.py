@@ -1,5 +1,6 @@
 """The gateway: one aiohttp app that receives every outside webhook and mounts the channel
-adapters, plus health and Prometheus metrics."""
+adapters, plus health and Prometheus metrics, the operator view (behind OPERATOR_TOKEN) and,
+in simulator mode only, the simulator (never in production)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from chat import routes as chat_routes
 from chat.rasa_client import RasaClient
 from chat.service import ChatService
-from gateway import simulator
+from gateway import operator, simulator
 from gateway.hostile_input import refuse_hostile_input
 from ivr import routes as ivr_routes
 from ivr.calls import IvrService
@@ -47,6 +48,7 @@ async def index(request: web.Request) -> web.Response:
             "POST /ivr/voice     Twilio Voice: a call comes in (signed)\n"
             "POST /chat/twilio   Twilio Messaging: WhatsApp and SMS (signed)\n"
             "POST /chat/web      web chat: {sender, message}\n"
+            "GET  /operator      operator view (OPERATOR_TOKEN)\n"
             "GET  /health        liveness\n"
             "GET  /metrics       Prometheus metrics\n"
         ),
@@ -109,9 +111,11 @@ def create_app(settings: Settings) -> web.Application:
         app, billing, TwilioSignatures(settings.twilio_auth_token, settings.public_base_url)
     )
     app.cleanup_ctx.append(status_routes.outbox_gauge(billing))
-    # The simulator page answers at / when it is enabled; otherwise the plain list below.
+    # The simulator page answers at / in simulator mode; otherwise the plain list below.
+    in_simulator_mode = simulator.enabled(settings)
     simulator.add_routes(app, settings, profile, billing)
-    if not settings.simulator_enabled:
+    operator.add_routes(app, settings, profile, billing, store, simulator_paths=in_simulator_mode)
+    if not in_simulator_mode:
         app.router.add_get("/", index)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)

@@ -102,6 +102,7 @@ class IvrService:
                 "mode": "flow",
             }
             await self.store.set(_call_key(call_sid), record, CALL_TTL_S)
+            await self.store.mark_live(CHANNEL, _call_key(call_sid))  # the operator view
             HOPS.labels(CHANNEL, "start").inc()
             return reply
 

@@ -67,7 +67,8 @@ def notice_facts(item: PendingNotice) -> NoticeFacts:
         language="en" if item.language == "en" else "ar",
         payment_code=item.payment_code,
         amount_minor=int(amount) if amount is not None else None,
-        due_date=bill.due_date if bill is not None else None,
+        # A bill's due date, or the day a complaint was due (complaint_compensation).
+        due_date=bill.due_date if bill is not None else _date(payload.get("due_date")),
         month=bill.month if bill is not None else None,
         receipt_number=payload.get("receipt_number"),
         paid_on=_date(payload.get("paid_at")),

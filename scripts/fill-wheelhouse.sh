@@ -5,6 +5,7 @@
 # built into a wheel here, on the host, with the same Python as the image's.
 #   py311/  docker/Dockerfile (Python 3.11: gateway, billing, actions, messaging)
 #   py310/  docker/Dockerfile.rasa on a local Python 3.10 base (unused with rasa/rasa:3.6.21)
+#   fonts/  DejaVu Sans for docker/Dockerfile (the chat receipt image)
 set -euo pipefail
 OUT=${WHEELHOUSE:-docker/wheelhouse}
 TORCH_VERSION=2.13.0
@@ -42,6 +43,27 @@ print(f"torch=={sys.argv[1]}+cpu")  # camel-tools needs torch: the CPU build
 print("\n".join(deps))
 PY
 fill .venv/bin/python "$OUT/py311"
+# Markers such as python_full_version < "3.11.3" are decided by the interpreter that
+# downloads: also fill with Debian bookworm's own python3 (3.11.2, the Python of the local
+# base image that scripts/docker-bases.sh makes) when it is another 3.11 than .venv's.
+for py in ${WHEELHOUSE_ALSO_PY311-/usr/bin/python3}; do
+  if "$py" -c 'import sys, pip; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null \
+    && [ "$("$py" -V)" != "$(.venv/bin/python -V)" ]; then
+    fill "$py" "$OUT/py311"
+  fi
+done
+
+# The chat receipt's font (chat/receipt_image.py draws Arabic with DejaVu Sans): slim base
+# images have no fonts, and the image build must not download, so it comes from here too
+# (Debian's fonts-dejavu-core on the host; its licence with it).
+mkdir -p "$OUT/fonts"
+font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+if [ ! -f "$font" ]; then
+  echo "fill-wheelhouse: MISSING $font: apt-get install fonts-dejavu-core" >&2
+  exit 1
+fi
+cp "$font" "$OUT/fonts/"
+cp /usr/share/doc/fonts-dejavu-core/copyright "$OUT/fonts/DejaVuSans.copyright" 2>/dev/null || true
 
 if [ "${WHEELHOUSE_RASA:-1}" = 1 ]; then
   echo "rasa==$RASA_VERSION" > "$OUT/py310/requirements.txt"

@@ -35,7 +35,8 @@ OUT_OF_DOMAIN = "out_of_domain"
 REJECTED = frozenset({"out_of_scope", "nlu_fallback"})
 WALK_INTENTS = frozenset({"pay_bill", "check_balance", "file_complaint", "report_outage",
                           "complaint_status", "installment_request", "incentive_inquiry",
-                          "compensation_inquiry"})  # fmt: skip
+                          "incentive_calculator", "compensation_inquiry",
+                          "prepaid_inquiry"})  # fmt: skip
 
 
 def out_of_domain_figures(predicted: list[str]) -> dict[str, float]:

@@ -341,6 +341,7 @@ class BillingClient:
             unpaid_months=tuple(data["unpaid_months"]),
             next_due_date=data["next_due_date"],
             credit=_money(data, "credit_minor"),
+            prepaid_flagged=bool(data.get("prepaid_flagged", False)),
         )
 
     async def complaint_status(self, ticket_number: str) -> ComplaintTicket:
@@ -383,6 +384,7 @@ class BillingClient:
             expires_at=_when(data["expires_at"]),
             recently_paid=bool(data["recently_paid"]),
             override=bool(data["override"]),
+            prepaid_flagged=bool(data.get("prepaid_flagged", False)),
         )
 
     async def confirm(self, quote_id: str, idempotency_key: str) -> Receipt:
@@ -698,6 +700,17 @@ class BillingClient:
         data = await self._call("GET", f"/v1/operator/complaints?limit={int(limit)}")
         return self._rows(data, "complaints")
 
+    async def complaint_history(self, ticket_number: str) -> dict[str, Any]:
+        """One complaint as an operator follows it: category, status, masked payee, SLA
+        clock and `events` (status, source, at, and the notice that told the person), oldest
+        first. Unknown ticket: BillingRefused(COMPLAINT_UNKNOWN)."""
+        if not (ticket_number.isascii() and ticket_number.isdigit() and len(ticket_number) <= 20):
+            raise BillingRefused(RefusalReason.COMPLAINT_UNKNOWN, {})
+        data = await self._call("GET", f"/v1/operator/complaints/{ticket_number}")
+        if not isinstance(data.get("events"), list):
+            raise BillingUnavailable("backend answered without events")
+        return data
+
     async def demo_codes(self) -> list[dict[str, Any]]:
         """The demo ledger's scenario accounts: code, masked payee, what is due now. A ledger
         that was not filled by the demo seed refuses (BillingRefused)."""
@@ -755,10 +768,14 @@ def _receipt(data: dict[str, Any]) -> Receipt:
 
 
 def _ticket(data: dict[str, Any]) -> ComplaintTicket:
+    standard = data.get("standard")
     return ComplaintTicket(
         ticket_number=data["ticket_number"],
         category=data["category"],
         status=data["status"],
         sla_due_at=_when(data["sla_due_at"]),
         created_at=_when(data["created_at"]),
+        due_date=data.get("due_date"),
+        standard_working_days=int(standard["working_days"]) if standard else None,
+        standard_compensation=_money(standard, "amount_minor") if standard else None,
     )

@@ -41,6 +41,8 @@ class RefusalReason(StrEnum):
     ACKNOWLEDGMENT_REQUIRED = "acknowledgment_required"
     READING_BELOW_PREVIOUS = "reading_below_previous"
     TOPIC_NOT_OFFERED = "topic_not_offered"
+    # An operator asked to cut power for non-payment in a protected time or case.
+    DISCONNECTION_PROHIBITED = "disconnection_prohibited"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,9 @@ class Quote:
     expires_at: datetime
     recently_paid: bool  # a payment landed in the profile's window: confirm needs override
     override: bool
+    # The account's arrears bring a prepaid meter (the profile's prepaid_conversion rule, as
+    # the backend decides it); screens that say what is owed warn.
+    prepaid_flagged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,7 @@ class Balance:
     unpaid_months: tuple[str, ...]
     next_due_date: str | None
     credit: Money
+    prepaid_flagged: bool = False  # as on Quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,13 @@ class ComplaintTicket:
     status: str
     sla_due_at: datetime
     created_at: datetime
+    # The last local day to answer on, as the person is told (ISO); None from a backend
+    # that does not say (then the date of `sla_due_at`).
+    due_date: str | None = None
+    # A guaranteed standard the complaint is under (Saudi billing complaints): the working
+    # days it allows and the compensation a late answer earns.
+    standard_working_days: int | None = None
+    standard_compensation: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)

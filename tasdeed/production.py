@@ -2,11 +2,12 @@
 that is only safe on one developer's machine.
 
 The embedded defaults make `make run` work with nothing configured: a public Twilio token, the
-simulator that signs webhooks for anyone, state in one process, a SQLite file, no secret on
-the USSD callback, no token between services. Each of those is a hole once the process faces
-the outside or runs as one replica of several. `check_production` names each problem on one
-line with the setting to change; `refuse_unsafe_defaults` prints those lines and exits at
-start-up (status 78, EX_CONFIG), before anything listens.
+simulator that signs webhooks for anyone, an operator view without a token, state in one
+process, a SQLite file, no secret on the USSD callback, no token between services. Each of
+those is a hole once the process faces the outside or runs as one replica of several.
+`check_production` names each problem on one line with the setting to change;
+`refuse_unsafe_defaults` prints those lines and exits at start-up (status 78, EX_CONFIG),
+before anything listens.
 
 A process checks only what it uses (`role`), so the billing backend does not need the Twilio
 token and the gateway does not need the database; `role="all"` checks everything, as a
@@ -69,6 +70,19 @@ def _simulator(s: Settings) -> str | None:
             "SIMULATOR_ENABLED is true: the simulator signs IVR webhooks for anyone; "
             "set SIMULATOR_ENABLED=false"
         )
+    return None
+
+
+def _operator_token(s: Settings) -> str | None:
+    if not s.operator_enabled:
+        return None
+    if not s.operator_token:
+        return (
+            "OPERATOR_TOKEN is empty (anyone could open the operator view at /operator): set a "
+            f"random token of at least {MIN_SECRET_CHARS} characters, or OPERATOR_ENABLED=false"
+        )
+    if len(s.operator_token) < MIN_SECRET_CHARS:
+        return f"OPERATOR_TOKEN is shorter than {MIN_SECRET_CHARS} characters: use a random one"
     return None
 
 
@@ -151,6 +165,7 @@ _CHECKS: tuple[_Check, ...] = (
     _Check(frozenset({"messaging"}), _twilio_sid),
     _Check(frozenset({"messaging"}), _twilio_api),
     _Check(frozenset({"gateway"}), _simulator),
+    _Check(frozenset({"gateway"}), _operator_token),
     _Check(frozenset({"gateway", "actions", "messaging"}), _redis),
     _Check(frozenset({"billing"}), _database),
     _Check(frozenset({"gateway", "messaging"}), _public_url),
@@ -192,6 +207,17 @@ def refuse_unsafe_defaults(settings: Settings, role: Role = "all") -> None:
     problems = check_production(settings, role)
     if problems:
         _exit(role if role != "all" else "tasdeed", problems)
+
+
+def warn_in_production(settings: Settings, process: str, lines: list[str]) -> None:
+    """In production, print a warning line per item at start-up and carry on: for what is
+    not unsafe enough to refuse (no exam periods loaded: disconnections in exams would not be
+    refused), but must not pass unseen."""
+    if settings.tasdeed_env != "production" or not lines:
+        return
+    for line in lines:
+        print(f"{process}: warning with TASDEED_ENV=production: {line}", file=sys.stderr)
+    sys.stderr.flush()
 
 
 def refuse_in_production(settings: Settings, process: str, why: str) -> None:

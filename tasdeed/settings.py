@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     billing_total_timeout_s: float = 3.0
     billing_retries: int = 2
     demo_seed: int = 153
+    # Public-school exam periods to load into the ledger at `billing serve` start-up (and by
+    # `python -m billing exam-periods`): a TOML or CSV file (billing/exam_periods.py). Empty:
+    # none from a file (an operator can still load them over the API).
+    exam_periods_file: str = ""
 
     # Shared state; empty means in-process (embedded default).
     redis_url: str = ""
@@ -69,9 +73,14 @@ class Settings(BaseSettings):
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
-    # The browser simulator and operator view (gateway/simulator.py). Its IVR relay signs any
-    # /ivr/* request with TWILIO_AUTH_TOKEN for whoever asks: false in production.
+    # The browser simulator (gateway/simulator/). Its IVR relay signs any /ivr/* request with
+    # TWILIO_AUTH_TOKEN for whoever asks: false in production (never mounted there anyway).
     simulator_enabled: bool = True
+    # The operator view at /operator (gateway/operator/): live sessions, payments, complaints.
+    # OPERATOR_TOKEN guards it (a bearer token, or the password of the browser's prompt);
+    # empty: open (embedded default only; production refuses it while the view is enabled).
+    operator_enabled: bool = True
+    operator_token: str = ""
 
     # USSD: a gateway session lives about 180 s; a dropped payment can be resumed for 300 s.
     ussd_session_ttl_s: int = 180

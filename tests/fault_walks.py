@@ -104,7 +104,9 @@ class Screens:
         return cls(
             receipt=receipt,
             unknown=unknown[:20],
-            paid_recently=some("pay.paid_recently", "refusal.already_paid_recently"),
+            paid_recently=some(
+                "pay.paid_recently", "refusal.already_paid_recently", "pay.paid_already"
+            ),
             not_paid=some("flow.cancelled", "flow.too_many_tries", "flow.over_budget",
                           "flow.handoff"),
             session_lost=some("session.out_of_sync", "session.phone_changed",
@@ -259,6 +261,8 @@ class UssdWalker:
             result.outcome = Outcome.UNKNOWN
         elif result.outcome is Outcome.PAID_RECENTLY:
             pass  # the cancel after "paid recently"
+        elif any(body.startswith(p) for p in s.paid_recently):
+            result.outcome = Outcome.PAID_RECENTLY  # paid, nothing more payable: no "again"
         elif any(body.startswith(p) for p in s.not_paid):
             result.outcome = Outcome.NOT_PAID
         elif any(body.startswith(p) for p in s.session_lost):

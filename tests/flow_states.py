@@ -19,7 +19,13 @@ def worst_state(screen: str, language: str, profile_id: str) -> FlowState:
     data = {
         "conversation": "c",
         "code": "9" * profile.payment_code.length,
-        "balance": {"payee": payee, "area": area, "due_minor": LARGEST_MINOR, "months": MONTHS},
+        "balance": {
+            "payee": payee,
+            "area": area,
+            "due_minor": LARGEST_MINOR,
+            "months": MONTHS,
+            "prepaid_flagged": True,  # the prepaid-meter warning's line too
+        },
         "quote": {
             "id": "q",
             "payee": payee,
@@ -28,10 +34,18 @@ def worst_state(screen: str, language: str, profile_id: str) -> FlowState:
             "amount_minor": LARGEST_MINOR,
             "due_minor": LARGEST_MINOR,
             "override": False,
+            "prepaid_flagged": True,
         },
         "recent_receipt": "EG261124ABCDEF12",
+        "recent": {"amount_minor": LARGEST_MINOR, "date": "2026-12-31"},
         "receipt": {"number": "EG261124ABCDEF12", "amount_minor": LARGEST_MINOR},
-        "ticket": {"number": "12345678", "status": "in_progress", "due": "2026-12-31"},
+        "ticket": {
+            "number": "12345678",
+            "status": "in_progress",
+            "due": "2026-12-31",
+            # A guaranteed standard's line (Saudi billing complaints), at its longest.
+            "standard": {"working_days": 120, "amount_minor": LARGEST_MINOR},
+        },
         "due_minor": LARGEST_MINOR,
         "plan": {
             "number": "P12345678",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import replace
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -24,11 +25,12 @@ from tasdeed.billing_client import BillingClient
 from tasdeed.flows.engine import FlowEngine, FlowState
 from tasdeed.flows.screens import Screen
 from tasdeed.flows.text_render import TextRenderer
+from tasdeed.flows.walks import SPARE_ON_CONFIRM
 from tasdeed.i18n import translate
 from tasdeed.logs import get_logger
 from tasdeed.metrics import HOP_SECONDS, HOPS, PAYMENTS
 from tasdeed.profile import Profile
-from tasdeed.state_store import StateStore
+from tasdeed.state_store import Held, StateStore
 from tasdeed.text import Text
 from ussd.events import MAX_INPUT_CHARS, UssdReply, UssdRequest
 from ussd.pages import MORE, for_unshaped_handset, paginate
@@ -40,6 +42,8 @@ CLAIMS_NOTHING_PAID = frozenset(
     {"pay.cancelled", "walk.cancelled", "walk.too_many_tries", "walk.over_budget"}
 )
 TERMINAL_PAYMENT_SCREENS = frozenset({"pay.receipt", "pay.cancelled", "pay.unknown"})
+# Screens whose "1" moves money: answered only on their own screen, after it was shown.
+CONFIRMATIONS = frozenset({"pay.confirm", "pay.again"})
 
 
 def _chain_hash(session_id: str, inputs: tuple[str, ...] | list[str]) -> str:
@@ -85,9 +89,12 @@ class UssdService:
                 await self.store.delete(f"ussd:s:{request.session_id}")
                 return UssdReply("", end=True)
             reply = None
+            phone_key = self._phone_key(request.phone)
+            keys = _keys(request.session_id, phone_key)
             try:
-                async with self.store.lock(f"ussd:{request.session_id}"):
-                    reply, outcome = await self._handle_locked(request)
+                # One round trip reads all a hop may need; one more writes it all back.
+                async with self.store.claim(f"ussd:{request.session_id}", keys) as held:
+                    reply, outcome = await self._handle_locked(request, held, phone_key)
             except (RedisError, TimeoutError) as exc:
                 # State store unreachable, or the lock expired with a restarted Redis: a page,
                 # never a 500. A reply already computed (maybe a receipt) is still the answer.
@@ -104,21 +111,23 @@ class UssdService:
 
     # ---- the hop ----------------------------------------------------------------------
 
-    async def _handle_locked(self, request: UssdRequest) -> tuple[UssdReply, str]:
+    async def _handle_locked(
+        self, request: UssdRequest, held: Held, phone_key: str
+    ) -> tuple[UssdReply, str]:
         key = f"ussd:s:{request.session_id}"
-        record = await self.store.get(key)
+        record = held.get(key)
         if record is None:
-            seen = await self.store.get(f"ussd:seen:{request.session_id}")
+            seen = held.get(f"ussd:seen:{request.session_id}")
             if request.inputs and seen is None:
                 # A shortcut dial (*121*2*<code>#): the aggregator's first request already
                 # carries the typed-ahead inputs, which start from the main menu.
-                return await self._start(request, key, typed=request.inputs), "shortcut"
+                return await self._start(request, held, phone_key, typed=request.inputs), "shortcut"
             if request.hop > 0 or request.hop == -1:
                 log.info("ussd unknown session", session=request.session_id, hop=request.hop)
                 return self._closing("session.out_of_sync", "ar"), "unknown_session"
-            return await self._start(request, key), "start"
+            return await self._start(request, held, phone_key), "start"
         language = record["state"]["language"]
-        if record["phone"] != self._phone_key(request.phone):
+        if record["phone"] != phone_key:
             log.warning("ussd phone changed", session=request.session_id)
             return self._closing("session.phone_changed", language), "phone_changed"
         consumed: int = record["hops"]
@@ -140,8 +149,17 @@ class UssdService:
             return self._closing("ussd.too_many_inputs", language), "over_budget"
         state = FlowState.from_dict(record["state"])
         screen = self.engine.render(state)
+        stopped = False
         for offset, raw in enumerate(new_inputs):
-            screen = await self._apply(record, state, raw)
+            # Typed ahead ("1*99", "<code>*1"): each input as if typed on its own, on whatever
+            # screen the one before led to; the hop shows the last screen. A run stops at a
+            # payment confirmation it reached: that is answered on its own screen, after it
+            # was shown, so what was typed past it is dropped (consumed, never applied).
+            stopped = stopped or (offset > 0 and _answers_confirmation(record, state, raw))
+            if not stopped:
+                screen = await self._apply(record, state, raw, held)
+                if offset < len(new_inputs) - 1:
+                    record["pages"] = len(self.pages(state, screen))  # "99" may come next
             chain_inputs = (
                 list(request.inputs[: consumed + offset + 1])
                 if request.inputs is not None
@@ -153,22 +171,22 @@ class UssdService:
                 else record["chain"][-1]
             )
         record["hops"] = hop if request.inputs is None else len(request.inputs)
-        reply = await self._finish(record, state, screen, request)
-        await self.store.set(key, record, self.session_ttl_s)
+        reply = self._finish(record, state, screen, request, held)
+        held.put(key, record, self.session_ttl_s)
         return reply, "final" if reply.end else "continue"
 
     async def _start(
-        self, request: UssdRequest, key: str, typed: tuple[str, ...] = ()
+        self, request: UssdRequest, held: Held, phone_key: str, typed: tuple[str, ...] = ()
     ) -> UssdReply:
-        started = await self.store.incr(f"ussd:n:{self._phone_key(request.phone)}", 60)
+        key = f"ussd:s:{request.session_id}"
+        started = await self.store.incr(f"ussd:n:{phone_key}", 60)
         if started > self.sessions_per_minute:
             log.warning("ussd sessions per phone over budget", count=started)
             return self._closing("session.too_many", "ar")
         if len(typed) > self.max_inputs_per_hop:
             return self._closing("ussd.too_many_inputs", "ar")
-        resume_key = f"ussd:r:{self._phone_key(request.phone)}"
-        saved = None if typed else await self.store.get(resume_key)
-        language = await self.store.get(f"ussd:lang:{self._phone_key(request.phone)}")
+        saved = None if typed else held.get(f"ussd:r:{phone_key}")
+        language = held.get(f"ussd:lang:{phone_key}")
         if saved is not None:
             state, screen = self.engine.resume(saved)
         else:
@@ -177,31 +195,36 @@ class UssdService:
             known = str(language["language"]) if language else ("ar" if typed else None)
             screen = self.engine.start(state, language=known)
         record: dict[str, Any] = {
-            "phone": self._phone_key(request.phone),
+            "phone": phone_key,
             "hops": 0,
             "chain": [_chain_hash(request.session_id, ())],
             "page": 0,
             "pages": 1,
             "resumable": saved is not None,
         }
-        await self.store.set(f"ussd:seen:{request.session_id}", {}, self.session_ttl_s * 4)
+        held.put(f"ussd:seen:{request.session_id}", {}, self.session_ttl_s * 4)
         for count, raw in enumerate(typed, start=1):
-            if state.screen in ("pay.confirm", "pay.again"):
+            if _answers_confirmation(record, state, raw):
                 # Money moves only on a key pressed at a confirmation the person has seen: a
                 # typed-ahead "1" (or a lost session's resent chain) stops here.
                 return self._closing("session.out_of_sync", state.language)
-            screen = await self._apply(record, state, raw)
+            screen = await self._apply(record, state, raw, held)
             if screen.error is not None or screen.name in CLAIMS_NOTHING_PAID:
                 # A shortcut is clean or it is not one: a lost session's resent chain must not
                 # end on an error or on a claim about what was (not) paid.
                 return self._closing("session.out_of_sync", state.language)
+            if count < len(typed):
+                record["pages"] = len(self.pages(state, screen))  # "99" may come next
             record["chain"].append(_chain_hash(request.session_id, typed[:count]))
         record["hops"] = len(typed)
-        reply = await self._finish(record, state, screen, request)
-        await self.store.set(key, record, self.session_ttl_s)
+        reply = self._finish(record, state, screen, request, held)
+        held.put(key, record, self.session_ttl_s)
+        await self.store.mark_live(CHANNEL, key)  # the operator view's live sessions
         return reply
 
-    async def _apply(self, record: dict[str, Any], state: FlowState, raw: str) -> Screen:
+    async def _apply(
+        self, record: dict[str, Any], state: FlowState, raw: str, held: Held
+    ) -> Screen:
         if len(raw) > MAX_INPUT_CHARS:
             state.error = {"key": "error.input_too_long", "params": {}}
             return self.engine.render(state)
@@ -212,17 +235,20 @@ class UssdService:
         before = state.screen
         screen = await self.engine.handle(state, raw, conversation_id=record["chain"][0])
         if before == "resume" and (screen.error is not None or screen.final):
-            await self._count_failed_proof(record["phone"], screen)
+            await self._count_failed_proof(record["phone"], screen, held)
         if before == "language" and state.screen == "main":
-            await self.store.set(
-                f"ussd:lang:{record['phone']}", {"language": state.language}, LANGUAGE_TTL_S
-            )
+            held.put(f"ussd:lang:{record['phone']}", {"language": state.language}, LANGUAGE_TTL_S)
         if screen.name == "pay.receipt" and before != "pay.receipt":
             PAYMENTS.labels(CHANNEL).inc()
         return screen
 
-    async def _finish(
-        self, record: dict[str, Any], state: FlowState, screen: Screen, request: UssdRequest
+    def _finish(
+        self,
+        record: dict[str, Any],
+        state: FlowState,
+        screen: Screen,
+        request: UssdRequest,
+        held: Held,
     ) -> UssdReply:
         pages = self.pages(state, screen)
         page = min(record["page"], len(pages) - 1)
@@ -231,10 +257,10 @@ class UssdService:
             text = for_unshaped_handset(text)
         reply = UssdReply(text, end=screen.final and page == len(pages) - 1)
         record.update(state=state.to_dict(), page=page, pages=len(pages), reply=vars_of(reply))
-        await self._keep_resume(record, state, request.phone)
+        self._keep_resume(record, state, held)
         return reply
 
-    async def _count_failed_proof(self, phone_key: str, screen: Screen) -> None:
+    async def _count_failed_proof(self, phone_key: str, screen: Screen, held: Held) -> None:
         """Wrong last digits on a resume count for the phone number across sessions (each
         session is a new claim of that number): after a few, the dropped payment is no
         longer offered to anyone."""
@@ -243,17 +269,17 @@ class UssdService:
             return
         failures = await self.store.incr(f"ussd:rp:{phone_key}", self.resume_ttl_s)
         if failures >= MAX_RESUME_PROOFS or screen.final:
-            await self.store.delete(f"ussd:r:{phone_key}")
+            held.drop(f"ussd:r:{phone_key}")
             log.warning("ussd resume withdrawn after wrong digits", failures=failures)
 
-    async def _keep_resume(self, record: dict[str, Any], state: FlowState, phone: str) -> None:
-        resume_key = f"ussd:r:{self._phone_key(phone)}"
+    def _keep_resume(self, record: dict[str, Any], state: FlowState, held: Held) -> None:
+        resume_key = f"ussd:r:{record['phone']}"
         saved = self.engine.resumable(state)
         if saved is not None:
-            await self.store.set(resume_key, saved, self.resume_ttl_s)
+            held.put(resume_key, saved, self.resume_ttl_s)
             record["resumable"] = True
         elif record.get("resumable") and state.screen != "resume":
-            await self.store.delete(resume_key)
+            held.drop(resume_key)
             record["resumable"] = False
 
     # ---- rendering --------------------------------------------------------------------
@@ -264,6 +290,15 @@ class UssdService:
         lines = renderer.body_lines(screen) + renderer.option_lines(screen)
         more = renderer.text(Text("nav.more"))
         pages = paginate(lines, self._footer(state, screen, renderer), more)
+        if screen.name == "pay.confirm" and len(pages) > 1:
+            # A spare line (a prepaid-meter warning) never costs the confirmation a page: the
+            # options stay with the payee and the amount (tasdeed.flows.walks._quote).
+            body = tuple(text for text in screen.body if text.key not in SPARE_ON_CONFIRM)
+            if body != screen.body:
+                slim = replace(screen, body=body)
+                lines = renderer.body_lines(slim) + renderer.option_lines(slim)
+                fewer = paginate(lines, self._footer(state, slim, renderer), more)
+                pages = fewer if len(fewer) < len(pages) else pages
         if screen.expects.is_data and len(pages) > 1:
             # On a screen that asks for a code or an amount, "99" is data, so it must never
             # need paging: drop the footer hint, then the prompt (the error says what to do).
@@ -283,6 +318,25 @@ class UssdService:
 
     def _closing(self, key: str, language: str) -> UssdReply:
         return UssdReply(translate(key, language, self.profile.dialect), end=True)
+
+
+def _keys(session_id: str, phone_key: str) -> tuple[str, ...]:
+    """Every record a hop may read: the session, whether its id was seen, and the phone's
+    dropped payment and language."""
+    return (
+        f"ussd:s:{session_id}",
+        f"ussd:seen:{session_id}",
+        f"ussd:r:{phone_key}",
+        f"ussd:lang:{phone_key}",
+    )
+
+
+def _answers_confirmation(record: dict[str, Any], state: FlowState, raw: str) -> bool:
+    """Whether `raw` would answer the payment confirmation on screen (anything but turning
+    to its next page)."""
+    if state.screen not in CONFIRMATIONS:
+        return False
+    return not (raw == MORE and record["page"] < record["pages"] - 1)
 
 
 def vars_of(reply: UssdReply) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 // Shared by the simulator page and the operator view: the page's config and words (rendered
-// by gateway/simulator.py into #sim-config), small DOM helpers, and the SMS segment counter.
+// by gateway/page_shell.py into #sim-config), small DOM helpers, and the SMS segment counter.
 // Plain browser JavaScript, no build step and no network beyond this gateway.
 "use strict";
 

@@ -1,6 +1,9 @@
-// The operator view: live sessions, payments per minute and hop latency from the gateway's
-// Prometheus registry (/simulator/metrics.json), recent payments and complaints from the
-// billing backend (/simulator/operator.json). Polled; charts are plain SVG.
+// The operator view: sessions started, payments per minute and hop latency from the gateway's
+// Prometheus registry (/operator/metrics.json), the live sessions from the state store
+// (/operator/sessions.json), recent payments and complaints from the billing backend
+// (/operator/recent.json), and one complaint's history on demand
+// (/operator/complaints/<ticket>.json). Polled; charts are plain SVG. The browser sends the
+// operator token it was asked for (HTTP Basic) with each of these requests by itself.
 "use strict";
 
 const { config, t, el } = Sim;
@@ -10,7 +13,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const COLOURS = {
   ussd: "#2f6f4f", ivr: "#9b4d1f", web: "#2b5c9e", whatsapp: "#1fa855", sms: "#8a3f9b",
 };
-const state = { complaints: [], fetchedAt: 0 };
+const state = { complaints: [], fetchedAt: 0, ticket: null };
 
 function svg(tag, attrs, ...children) {
   const node = document.createElementNS(SVG, tag);
@@ -165,14 +168,89 @@ function renderComplaintRows(complaints) {
   if (!complaints.length) emptyRow(tbody, 5);
   for (const c of complaints) {
     const left = c.sla_seconds_left === null ? "" : String(c.sla_seconds_left);
+    const open = el("a", { href: "#op-complaint", class: "ticket" },
+      el("code", { dir: "ltr", text: c.ticket_number }));
+    open.addEventListener("click", () => {
+      document.getElementById("op-ticket").value = c.ticket_number;
+      follow(c.ticket_number);
+    });
     tbody.append(el("tr", { "data-ticket": c.ticket_number },
-      el("td", {}, el("code", { dir: "ltr", text: c.ticket_number })),
+      el("td", {}, open),
       el("td", { text: c.category }),
       el("td", { text: c.status }),
       el("td", { text: c.channel_label }),
       el("td", { class: "sla", "data-left": left })));
   }
   renderSla();
+}
+
+// Live sessions: age as m:ss, counted on from the poll; the code only ever masked.
+function renderSessions(sessions) {
+  const tbody = document.getElementById("op-session-rows");
+  tbody.replaceChildren();
+  if (!sessions.length) emptyRow(tbody, 6);
+  for (const s of sessions) {
+    const step = el("code", { dir: "ltr", text: s.step });
+    tbody.append(el("tr", {
+      "data-session": s.session, "data-channel": s.channel, "data-step": s.step,
+      class: s.ended ? "ended" : "",
+    },
+      el("td", { text: s.channel_label }),
+      el("td", {}, el("code", { dir: "ltr", text: s.session })),
+      el("td", {}, step, s.ended ? el("span", { class: "fine", text: " · " + t("op.ended") }) : null),
+      el("td", { class: "age" }, el("bdi", { dir: "ltr", text: clock(s.age_s) })),
+      el("td", { class: "code" }, s.code ? el("code", { dir: "ltr", text: s.code }) : "–"),
+      el("td", { class: "inputs", text: String(s.inputs) })));
+  }
+}
+
+// One complaint, oldest event first: when, which status, from where, and whether the person
+// was told (the notice's state).
+function renderHistory(history) {
+  const box = document.getElementById("op-history");
+  const events = el("ol", { class: "history" });
+  for (const e of history.events) {
+    const notice = e.notice
+      ? el("span", { class: "fine notice" }, ` · ${t("op.notice")}: `,
+        el("code", { dir: "ltr", text: e.notice.state }), " ",
+        el("bdi", { dir: "ltr", text: e.notice.time }))
+      : null;
+    events.append(el("li", { "data-status": e.status, "data-source": e.source },
+      el("bdi", { class: "time", dir: "ltr", text: e.time }), " ",
+      el("strong", { text: e.status_label }), ` · ${e.source_label}`, notice));
+  }
+  box.replaceChildren(
+    el("p", { "data-ticket": history.ticket_number },
+      el("code", { dir: "ltr", text: history.ticket_number }),
+      ` · ${history.category} · ${history.status_label} · ${history.payee_masked}` +
+        ` · ${history.channel_label}`),
+    events);
+}
+
+// Ticket numbers typed in Arabic-Indic (or Persian) digits mean the same digits.
+function asciiDigits(text) {
+  return text.replace(/[\u0660-\u0669\u06f0-\u06f9]/g,
+    (d) => String(d.charCodeAt(0) & 0xf));
+}
+
+async function follow(typed) {
+  const box = document.getElementById("op-history");
+  const ticket = asciiDigits(typed);
+  state.ticket = ticket;
+  if (!/^[0-9]{1,20}$/.test(ticket)) {
+    box.replaceChildren(el("p", { class: "error", text: t("op.no_such_ticket") }));
+    return;
+  }
+  const query = "?lang=" + encodeURIComponent(config.lang);
+  try {
+    const response = await fetch(`/operator/complaints/${ticket}.json${query}`);
+    const body = await response.json();
+    if (state.ticket !== ticket) return;  // another ticket was asked for meanwhile
+    if (response.ok) renderHistory(body);
+    else box.replaceChildren(el("p", { class: "error", text: body.error || t("gateway_error") }));
+  } catch (error) {
+    box.replaceChildren(el("p", { class: "error", text: t("gateway_error") }));
+  }
 }
 
 function showError(section, message) {
@@ -183,10 +261,17 @@ function showError(section, message) {
 
 async function poll() {
   const query = "?lang=" + encodeURIComponent(config.lang);
-  const [metrics, operator] = await Promise.allSettled([
-    fetch("/simulator/metrics.json").then((r) => r.json()),
-    fetch("/simulator/operator.json" + query).then(async (r) => [r.ok, await r.json()]),
+  const [metrics, operator, sessions] = await Promise.allSettled([
+    fetch("/operator/metrics.json").then((r) => r.json()),
+    fetch("/operator/recent.json" + query).then(async (r) => [r.ok, await r.json()]),
+    fetch("/operator/sessions.json" + query).then((r) => r.json()),
   ]);
+  if (sessions.status === "fulfilled" && sessions.value.sessions) {
+    renderSessions(sessions.value.sessions);
+    showError("op-sessions", null);
+  } else {
+    showError("op-sessions", t("gateway_error"));
+  }
   if (metrics.status === "fulfilled") {
     renderLive(metrics.value);
     renderPayments(metrics.value);
@@ -210,6 +295,10 @@ async function poll() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("op-follow-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    follow(document.getElementById("op-ticket").value.trim());
+  });
   poll();
   setInterval(poll, POLL_MS);
   setInterval(renderSla, 1000);

@@ -10,7 +10,10 @@ replayed hop returns the same receipt.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tasdeed.billing_client import (
     BillingClient,
@@ -23,6 +26,7 @@ from tasdeed.contract import (
     COMPLAINT_CATEGORIES,
     READING_KINDS,
     Balance,
+    ComplaintTicket,
     Quote,
     Receipt,
     RefusalReason,
@@ -32,6 +36,9 @@ from tasdeed.identifiers import AccountRef, find_account_ref
 from tasdeed.money import Money, parse_amount
 from tasdeed.normalise import digits_only, normalise_input, strip_invisible
 from tasdeed.profile import Profile
+from tasdeed.quantity import QuantityProblem, read_quantity
+from tasdeed.rules.kuwait import HUNDRED, ahsemha_estimate
+from tasdeed.rules.settings import rule_settings
 from tasdeed.text import DigitString, Text, text_to_json
 
 MAX_DESCRIPTION = 500
@@ -41,6 +48,25 @@ MAX_READING_DIGITS = 9
 # USSD string could otherwise ask for thousands.
 MAX_QUOTES = 6
 RESUME_DIGITS = 4
+# The Ahsemha calculator: a year's consumption has at most this many whole digits (as a meter
+# reading), and any figure at most this many after the decimal point.
+MAX_CONSUMPTION_DIGITS = MAX_READING_DIGITS
+MAX_PERCENT_DIGITS = 3
+MAX_DECIMALS = 3
+CALCULATOR = "calc.electricity_before"  # the calculator's first step
+
+
+def _ticket_due(ticket: ComplaintTicket) -> dict[str, Any]:
+    """When the answer is due, as the person is told: the backend's local due date (under a
+    guaranteed standard, its last working day) and the standard, if the complaint is under
+    one (its working days and the compensation a late answer earns)."""
+    due: dict[str, Any] = {"due": ticket.due_date or ticket.sla_due_at.date().isoformat()}
+    if ticket.standard_working_days is not None and ticket.standard_compensation is not None:
+        due["standard"] = {
+            "working_days": ticket.standard_working_days,
+            "amount_minor": ticket.standard_compensation.minor,
+        }
+    return due
 
 
 class Retry(Exception):
@@ -161,6 +187,7 @@ class WalkCalls:
             "area": balance.area,
             "due_minor": balance.amount_due.minor,
             "months": list(balance.unpaid_months),
+            "prepaid_flagged": balance.prepaid_flagged,
         }
         # Paying needs the code (an account number does not name one bill).
         payable = balance.amount_due.minor > 0 and ref.kind == "code"
@@ -203,10 +230,9 @@ class WalkCalls:
             )
         except BillingRefused as refused:
             if refused.reason is RefusalReason.ALREADY_PAID_RECENTLY:
-                state.data["recent_receipt"] = str(refused.details.get("receipt", ""))
                 if refused.details.get("quote_id"):
                     self._forget_code(state, str(refused.details["quote_id"]))
-                return "pay.again"
+                return self._paid_recently(state, refused)
             raise Retry(self.refusal(refused)) from refused
         self._keep_quote(state, quote)
         self._forget_code(state, quote.quote_id)
@@ -229,6 +255,7 @@ class WalkCalls:
             "amount_minor": quote.amount.minor,
             "due_minor": quote.amount_due.minor,
             "override": quote.override,
+            "prepaid_flagged": quote.prepaid_flagged,
         }
 
     async def confirm_quote(self, state: FlowState, choice: str) -> str:
@@ -254,9 +281,30 @@ class WalkCalls:
             await self.quote(state, amount=self.money(amount) if amount else None, override=False)
             raise Retry(Text(f"refusal.{refused.reason.value}.requoted"))
         if refused.reason is RefusalReason.ALREADY_PAID_RECENTLY:
-            state.data["recent_receipt"] = str(refused.details.get("receipt", ""))
-            return "pay.again"
+            return self._paid_recently(state, refused)
         raise Retry(self.refusal(refused))
+
+    def _paid_recently(self, state: FlowState, refused: BillingRefused) -> str:
+        """The bill was paid within the profile's window. A second payment is offered only
+        where it could go through: something is still due, or the profile takes overpayments
+        (`payments.allow_overpayment`). Otherwise the walk ends saying what was paid and when,
+        rather than offering a "pay again" that can only be refused."""
+        details = refused.details
+        state.data["recent_receipt"] = str(details.get("receipt", ""))
+        if "amount_minor" in details and details.get("paid_at"):
+            state.data["recent"] = {
+                "amount_minor": int(details["amount_minor"]),
+                "date": self._local_date(str(details["paid_at"])),
+            }
+        due = int(details.get("due_minor") or 0)
+        payable = due > 0 or self.profile.payments.allow_overpayment
+        return "pay.again" if payable else "pay.paid"
+
+    def _local_date(self, moment: str) -> str:
+        """An ISO moment from the backend (UTC) as the utility's calendar date."""
+        at = datetime.fromisoformat(moment.removesuffix("Z"))
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        return at.astimezone(ZoneInfo(self.profile.timezone)).date().isoformat()
 
     async def prove_resume(self, state: FlowState, raw: str) -> str:
         """A dropped payment is shown again only to whoever can say the code's last four
@@ -319,10 +367,7 @@ class WalkCalls:
             )
         except BillingRefused as refused:
             raise Retry(self.refusal(refused)) from refused
-        state.data["ticket"] = {
-            "number": ticket.ticket_number,
-            "due": ticket.sla_due_at.date().isoformat(),
-        }
+        state.data["ticket"] = {"number": ticket.ticket_number, **_ticket_due(ticket)}
         return "complaint.done"
 
     async def follow_complaint(self, state: FlowState, raw: str) -> str:
@@ -336,7 +381,7 @@ class WalkCalls:
         state.data["ticket"] = {
             "number": status.ticket_number,
             "status": status.status,
-            "due": status.sla_due_at.date().isoformat(),
+            **_ticket_due(status),
         }
         return "follow.result"
 
@@ -391,8 +436,10 @@ class WalkCalls:
     # ---- rules and readings -----------------------------------------------------------------
 
     async def choose_topic(self, state: FlowState, choice: str) -> str:
-        state.data["topic"] = rule_topics(self.profile)[int(choice) - 1]
-        return "rules.code"
+        topic = rule_topics(self.profile)[int(choice) - 1]
+        state.data["topic"] = topic
+        # The calculator needs no account: the person's own figures, before registering.
+        return CALCULATOR if topic == "calculator" else "rules.code"
 
     async def answer_rule(self, state: FlowState, raw: str) -> str:
         code = self.code(raw)
@@ -428,10 +475,67 @@ class WalkCalls:
         }
         return "reading.done"
 
+    # ---- the Ahsemha calculator -------------------------------------------------------------
+
+    def _quantity(self, raw: str, max_digits: int) -> Decimal:
+        """A figure the person states; anything else is the step's reason to ask again."""
+        found = read_quantity(raw, max_digits=max_digits, max_decimals=MAX_DECIMALS)
+        if isinstance(found, Decimal):
+            return found
+        params: dict[QuantityProblem, dict[str, Any]] = {
+            QuantityProblem.TOO_LONG: {"length": max_digits},
+            QuantityProblem.TOO_PRECISE: {"count": MAX_DECIMALS},
+        }
+        raise Retry(Text(f"calc.{found.value}", params.get(found, {})))
+
+    def _consumption(self, state: FlowState, raw: str, figure: str) -> None:
+        value = self._quantity(raw, MAX_CONSUMPTION_DIGITS)
+        if figure.endswith("_before") and value == 0:
+            raise Retry(Text("calc.reference_zero"))  # the saving is a share of it
+        state.data.setdefault("calc", {})[figure] = str(value)
+
+    async def calc_electricity_before(self, state: FlowState, raw: str) -> str:
+        self._consumption(state, raw, "electricity_before")
+        return "calc.electricity_now"
+
+    async def calc_electricity_now(self, state: FlowState, raw: str) -> str:
+        self._consumption(state, raw, "electricity_now")
+        return "calc.water_before"
+
+    async def calc_water_before(self, state: FlowState, raw: str) -> str:
+        self._consumption(state, raw, "water_before")
+        return "calc.water_now"
+
+    async def calc_water_now(self, state: FlowState, raw: str) -> str:
+        self._consumption(state, raw, "water_now")
+        return "calc.pv"
+
+    async def estimate_ahsemha(self, state: FlowState, raw: str) -> str:
+        """The installed solar capacity (0: no panels), then the discount for the figures
+        stated, by the same rule the account's stored readings go through
+        (`tasdeed.rules.kuwait.ahsemha_estimate`), with its explanation and the caps."""
+        settings = rule_settings(self.profile).ahsemha
+        if settings is None:
+            raise Retry(Text("refusal.topic_not_offered"))
+        capacity = self._quantity(raw, MAX_PERCENT_DIGITS)
+        if capacity > HUNDRED:
+            raise Retry(Text("calc.percent_range", {"min": 0, "max": int(HUNDRED)}))
+        figures = state.data["calc"]
+
+        def year(kind: str) -> tuple[Decimal, Decimal]:
+            return Decimal(figures[f"{kind}_before"]), Decimal(figures[f"{kind}_now"])
+
+        estimate = ahsemha_estimate(
+            year("electricity"), year("water"), None if capacity == 0 else capacity, settings
+        )
+        reasons = (*estimate.reasons, Text("calc.note"))
+        state.data["answer"] = [text_to_json(reason) for reason in reasons]
+        return "rules.answer"
+
 
 def rule_topics(profile: Profile) -> tuple[str, ...]:
     """What this utility's rules let a person ask (the profile decides), plus meter readings
-    where an incentive depends on them."""
+    and the calculator (own figures, no account) where an incentive depends on them."""
     rules = profile.rules
     topics = [
         topic
@@ -445,7 +549,7 @@ def rule_topics(profile: Profile) -> tuple[str, ...]:
         if section in rules
     ]
     if "ahsemha" in rules:
-        topics.append("reading")
+        topics += ["reading", "calculator"]
     return tuple(topics)
 
 

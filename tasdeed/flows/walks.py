@@ -1,6 +1,6 @@
 """Every walk, once, as a table: balance, pay, complaint, follow a complaint, installments, the
-rules topics and meter readings. USSD and IVR enter at `language`; chat enters a walk at its
-first step (`WALK_STARTS`) when Rasa recognises what the person wants.
+rules topics, meter readings and the Ahsemha calculator. USSD and IVR enter at `language`;
+chat enters a walk at its first step (`WALK_STARTS`) when Rasa recognises what the person wants.
 
 Read a row as: the step shows `body` (and its options), expects an answer of kind `expects`;
 a choice leads to `to`, or runs `call` which may lead to any of `leads`; a data answer runs
@@ -11,11 +11,13 @@ stands for. `python -m tasdeed.flows.diagram` draws this table as a Mermaid diag
 from __future__ import annotations
 
 from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS
-from tasdeed.flows.calls import RESUME_DIGITS, TICKET_LENGTH, WalkCalls, rule_topics
+from tasdeed.flows.calls import CALCULATOR, RESUME_DIGITS, TICKET_LENGTH, WalkCalls, rule_topics
 from tasdeed.flows.screens import Expects
 from tasdeed.flows.steps import Data, Go, Step, says
 from tasdeed.money import Money
 from tasdeed.profile import Profile
+from tasdeed.rules.decision import percent
+from tasdeed.rules.settings import rule_settings
 from tasdeed.text import DigitString, Months, Text, text_from_json
 
 C = WalkCalls  # the table names core functions as C.<name>
@@ -45,6 +47,18 @@ def _ask_code_or_account(profile: Profile, data: Data) -> tuple[Text, ...]:
     )
 
 
+# A flagged account's prepaid-meter warning (the profile's `rules.prepaid_conversion`, as the
+# backend decides it for the account): one short line where what is owed is shown.
+PREPAID_WARNING = Text("rules.eg.prepaid.warning")
+# Lines a confirmation leaves out where they would push its options to another page (USSD):
+# the payee, the amount, "no refund" and the options come first.
+SPARE_ON_CONFIRM = frozenset({PREPAID_WARNING.key})
+
+
+def _prepaid_warning(found: Data) -> tuple[Text, ...]:
+    return (PREPAID_WARNING,) if found.get("prepaid_flagged") else ()
+
+
 def _balance(profile: Profile, data: Data) -> tuple[Text, ...]:
     balance = data["balance"]
     due = _money(profile, balance["due_minor"])
@@ -52,10 +66,20 @@ def _balance(profile: Profile, data: Data) -> tuple[Text, ...]:
     if not due.minor:
         return (payee, Text("refusal.nothing_due"))
     owed = Text("balance.due", {"amount": due, "months": Months(tuple(balance["months"]))})
-    return (payee, owed) if "code" in data else (payee, owed, Text("balance.pay_with_code"))
+    shown = (payee, owed, *_prepaid_warning(balance))
+    return shown if "code" in data else (*shown, Text("balance.pay_with_code"))
 
 
 def _quote(profile: Profile, data: Data) -> tuple[Text, ...]:
+    """The confirmation: payee, bill months and amount, and that payments cannot be refunded.
+
+    A flagged account's prepaid-meter warning is said here too (a call, a chat), but never at
+    the cost of the options: a USSD confirmation is one 80-character page (UCS-2), which the
+    payee, the amount, "no refund" and the options already nearly fill, so USSD leaves the
+    warning out there (`SPARE_ON_CONFIRM`, ussd.service) and a USSD user reads it on the
+    balance screen (menu 1), the screen that says what is owed. A receipt does not repeat it:
+    paying a whole quote clears the arrears (and Egypt's profile takes no part payments).
+    """
     quote = data["quote"]
     return (
         Text("quote.payee", {"payee": quote["payee"], "area": quote["area"]}),
@@ -66,6 +90,7 @@ def _quote(profile: Profile, data: Data) -> tuple[Text, ...]:
                 "amount": _money(profile, quote["amount_minor"]),
             },
         ),
+        *_prepaid_warning(quote),
         Text("quote.no_refund"),
     )
 
@@ -79,6 +104,20 @@ def _paid_recently(profile: Profile, data: Data) -> tuple[Text, ...]:
     return (Text("pay.paid_recently", {"receipt": receipt}),)
 
 
+def _paid_already(profile: Profile, data: Data) -> tuple[Text, ...]:
+    """Nothing more can be paid (nothing due, and the profile takes no overpayment): what
+    was paid, when, and its receipt, with no "pay again" that could only be refused."""
+    recent = data.get("recent")
+    if not recent:
+        return _paid_recently(profile, data)
+    paid = {
+        "amount": _money(profile, recent["amount_minor"]),
+        "date": recent["date"],
+        "receipt": DigitString(data.get("recent_receipt", "")),
+    }
+    return (Text("pay.paid_already", paid),)
+
+
 def _receipt(profile: Profile, data: Data) -> tuple[Text, ...]:
     receipt = data["receipt"]
     amount = _money(profile, receipt["amount_minor"])
@@ -86,11 +125,21 @@ def _receipt(profile: Profile, data: Data) -> tuple[Text, ...]:
     return (summary, Text("receipt.sms_follows"))
 
 
+def _ticket_standard(profile: Profile, ticket: Data) -> tuple[Text, ...]:
+    """Under a guaranteed standard, the line saying what it promises (none otherwise)."""
+    standard = ticket.get("standard")
+    if not standard:
+        return ()
+    amount = _money(profile, standard["amount_minor"])
+    return (Text("complaint.standard", {"max": standard["working_days"], "amount": amount}),)
+
+
 def _ticket_filed(profile: Profile, data: Data) -> tuple[Text, ...]:
     ticket = data["ticket"]
     return (
         Text("complaint.filed", {"ticket": DigitString(ticket["number"])}),
         Text("complaint.due", {"date": ticket["due"]}),
+        *_ticket_standard(profile, ticket),
     )
 
 
@@ -100,6 +149,7 @@ def _ticket_status(profile: Profile, data: Data) -> tuple[Text, ...]:
     return (
         Text("complaint.status", {"ticket": DigitString(ticket["number"]), "status": state}),
         Text("complaint.due", {"date": ticket["due"]}),
+        *_ticket_standard(profile, ticket),
     )
 
 
@@ -138,6 +188,18 @@ def _reading_saved(profile: Profile, data: Data) -> tuple[Text, ...]:
         Text("reading.saved", {"kind": kind, "value": DigitString(str(reading["value"]))}),
         Text("reading.consumption", {"consumption": reading["consumption"]}),
     )
+
+
+def _ask_pv(profile: Profile, data: Data) -> tuple[Text, ...]:
+    """The installed solar capacity, with incentive 2's range from the profile."""
+    settings = rule_settings(profile).ahsemha
+    if settings is None:  # a utility without the incentive never reaches this step
+        return (Text("refusal.topic_not_offered"),)
+    limits = {
+        "min": percent(settings.pv_capacity_min_pct),
+        "max": percent(settings.pv_capacity_max_pct),
+    }
+    return (Text("calc.pv", limits),)
 
 
 def _resume(profile: Profile, data: Data) -> tuple[Text, ...]:
@@ -195,7 +257,12 @@ def _category_options(profile: Profile, data: Data) -> tuple[Go, ...]:
 
 def _topic_options(profile: Profile, data: Data) -> tuple[Go, ...]:
     return tuple(
-        Go(str(i), Text(f"topic.{topic}"), call=C.choose_topic, leads=("rules.code",))
+        Go(
+            str(i),
+            Text(f"topic.{topic}"),
+            call=C.choose_topic,
+            leads=(CALCULATOR,) if topic == "calculator" else ("rules.code",),
+        )
         for i, topic in enumerate(rule_topics(profile), start=1)
     )
 
@@ -216,8 +283,8 @@ def _other_amount_offered(profile: Profile, data: Data) -> bool:
     return profile.payments.allow_partial and not data.get("quote", {}).get("override", False)
 
 
-QUOTED = ("pay.confirm", "pay.again")
-CONFIRMED = ("pay.receipt", "pay.unknown", "pay.again", "pay.confirm")
+QUOTED = ("pay.confirm", "pay.again", "pay.paid")
+CONFIRMED = ("pay.receipt", "pay.unknown", "pay.again", "pay.paid", "pay.confirm")
 
 # ---- the table ----------------------------------------------------------------------------------
 
@@ -272,6 +339,7 @@ STEPS: dict[str, Step] = {
             yes="1",
             no="2",
         ),
+        Step("pay.paid", _paid_already, final=True),
         Step("pay.receipt", _receipt, final=True),
         Step("pay.cancelled", says("flow.cancelled"), final=True),
         Step("pay.unknown", says("error.payment_outcome_unknown"), final=True),
@@ -335,7 +403,8 @@ STEPS: dict[str, Step] = {
         ),
         Step("installments.done", _plan, final=True),
         Step("installments.cancelled", says("flow.cancelled"), final=True),
-        # rules: topic → code → the rule's answer for this account (or a meter reading)
+        # rules: topic → code → the rule's answer for this account (or a meter reading; the
+        # calculator needs no code)
         Step("rules.menu", says("topic.choose"), options=_topic_options),
         Step(
             "rules.code",
@@ -354,6 +423,37 @@ STEPS: dict[str, Step] = {
             leads=("reading.done",),
         ),
         Step("reading.done", _reading_saved, final=True),
+        # the Ahsemha calculator (no account, before registering): electricity last year and
+        # this year, water likewise, the solar capacity → the rule's answer for those figures
+        Step(
+            CALCULATOR,
+            says("calc.electricity_before"),
+            Expects.NUMBER,
+            take=C.calc_electricity_before,
+            leads=("calc.electricity_now",),
+        ),
+        Step(
+            "calc.electricity_now",
+            says("calc.electricity_now"),
+            Expects.NUMBER,
+            take=C.calc_electricity_now,
+            leads=("calc.water_before",),
+        ),
+        Step(
+            "calc.water_before",
+            says("calc.water_before"),
+            Expects.NUMBER,
+            take=C.calc_water_before,
+            leads=("calc.water_now",),
+        ),
+        Step(
+            "calc.water_now",
+            says("calc.water_now"),
+            Expects.NUMBER,
+            take=C.calc_water_now,
+            leads=("calc.pv",),
+        ),
+        Step("calc.pv", _ask_pv, Expects.NUMBER, take=C.estimate_ahsemha, leads=("rules.answer",)),
         # leaving, from any step of any walk
         Step("walk.cancelled", says("flow.cancelled"), final=True),
         Step("walk.handoff", _handoff, final=True),
@@ -376,6 +476,7 @@ WALK_STARTS: dict[str, tuple[str, dict[str, str]]] = {
         for topic in ("prepaid", "block", "incentive", "compensation", "disconnection")
     },
     "reading": ("rules.code", {"topic": "reading"}),
+    "calculator": (CALCULATOR, {"topic": "calculator"}),
 }
 LEAVING_STEPS = ("walk.cancelled", "walk.handoff", "walk.too_many_tries", "walk.over_budget")
 
@@ -391,7 +492,9 @@ MENU_INTENTS: dict[str, str] = {
     "complaint_status": "follow",
     "installment_request": "installments",
     "incentive_inquiry": "rules",
+    "incentive_calculator": "rules",
     "compensation_inquiry": "rules",
+    "prepaid_inquiry": "rules",
 }
 
 

@@ -21,6 +21,9 @@ class NoticeKind(StrEnum):
     COMPLAINT_UPDATE = "complaint_update"
     COMPLAINT_SLA_BREACH = "complaint_sla_breach"
     COMPENSATION_CREDITED = "compensation_credited"
+    # A complaint under a guaranteed standard (Saudi billing complaints) answered late: the
+    # compensation credited, naming the complaint and the day it was due.
+    COMPLAINT_COMPENSATION = "complaint_compensation"
     PREPAID_WARNING = "prepaid_warning"
 
 

@@ -80,6 +80,12 @@ def _params(facts: NoticeFacts, profile: Profile) -> dict[str, Param]:
         }
     if kind is NoticeKind.COMPLAINT_SLA_BREACH:
         return how_to_pay | {"ticket": DigitString(_need(facts.ticket_number, "ticket", kind))}
+    if kind is NoticeKind.COMPLAINT_COMPENSATION:
+        return how_to_pay | {
+            "ticket": DigitString(_need(facts.ticket_number, "ticket", kind)),
+            "date": _need(facts.due_date, "due date", kind).isoformat(),
+            "amount": Money(_need(facts.amount_minor, "amount", kind), profile.currency),
+        }
     if kind is NoticeKind.COMPENSATION_CREDITED:
         return how_to_pay | {
             "amount": Money(_need(facts.amount_minor, "amount", kind), profile.currency)

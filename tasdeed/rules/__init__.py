@@ -7,9 +7,10 @@ the profile's rule settings (`settings.rule_settings(profile)`; every figure is 
 channel can say or show why.
 
 Modules: `kuwait` (transaction block, installment schedules and missed installments, Ahsemha
-eligibility and discounts), `saudi` (the eight guaranteed service standards), `disconnection`
-(the protected times and cases, and the compensation when one is broken), `egypt` (prepaid
-meter conversion), `calendar` (working days).
+eligibility, savings and discounts, and the calculator's estimate from a person's own
+figures), `saudi` (the eight guaranteed service standards), `disconnection` (the protected
+times and cases, and the compensation when one is broken), `egypt` (prepaid meter
+conversion), `calendar` (working days).
 
 Interpretation choices where the articles are vague:
 - Kuwait block: "debt exceeds 500 KD" is strictly greater (500.000 is not blocked); "3
@@ -25,7 +26,10 @@ Interpretation choices where the articles are vague:
   1 % of capacity earns 3 % and 10 % earns the article's maximum 30 %. It is granted only
   when 1 ≤ c ≤ 10 and the electricity saving is at least c. It adds to incentive 1 (40 + 30
   is the article's 70 % electricity cap), and the sum is capped at 70 %; water at 50 %.
-  Savings are percentages from 0 to 100; anything else is a ValueError.
+  Savings are percentages from 0 to 100; anything else is a ValueError. A saving is the share
+  consumed less than the same period a year before (stored readings: the latest month against
+  the same month last year; the calculator: the year a person states against the one before),
+  to a tenth of a percent rounded down, so 19.96 % does not reach the 20 % of incentive 1.
 - Saudi standards: a limit in hours or days is met when the event took no longer than it
   (reconnection at exactly 2 h, an outage of exactly 6 h: no compensation). Working days are
   counted after the local start date up to the local end date, skipping the weekend (Friday

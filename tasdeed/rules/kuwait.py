@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from tasdeed.money import Money
 from tasdeed.rules.decision import Decision, percent
@@ -18,6 +18,7 @@ from tasdeed.rules.settings import AhsemhaSettings, TransactionBlockSettings
 from tasdeed.text import Text
 
 HUNDRED = Decimal(100)
+TOTAL = "rules.kw.ahsemha.total"  # the year-end discounts, the last reason
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
 
 # --- transaction block -----------------------------------------------------------------------
@@ -342,7 +343,44 @@ def ahsemha_discount(
             )
         )
         water = s.cap_water_pct
-    reasons.append(
-        Text("rules.kw.ahsemha.total", {"count": percent(electricity), "max": percent(water)})
-    )
+    reasons.append(Text(TOTAL, {"count": percent(electricity), "max": percent(water)}))
     return AhsemhaDiscount(electricity, water, tuple(reasons))
+
+
+# --- Ahsemha savings and the calculator ------------------------------------------------------
+
+SAVING_STEP = Decimal("0.1")
+
+
+def saving_pct(reference: Decimal, current: Decimal) -> Decimal:
+    """Percent less consumed than the reference (the same period a year before), to a tenth
+    of a percent rounded down, so a saving never reaches a threshold it did not (19.96 % is
+    not 20 %). 0 when there is no reference consumption or consumption did not fall."""
+    for name, value in (("reference", reference), ("current", current)):
+        if not value.is_finite() or value < 0:
+            raise ValueError(f"{name} consumption must be a finite number of at least 0")
+    if reference == 0 or current >= reference:
+        return Decimal(0)
+    saved = (reference - current) * HUNDRED / reference
+    return saved.quantize(SAVING_STEP, rounding=ROUND_DOWN)
+
+
+def ahsemha_estimate(
+    electricity: tuple[Decimal, Decimal],
+    water: tuple[Decimal, Decimal],
+    pv_capacity_pct: Decimal | None,
+    s: AhsemhaSettings,
+) -> AhsemhaDiscount:
+    """The calculator: the year-end discount for the consumption a person states (last
+    year's, then this year's, for electricity and for water) and their installed
+    photovoltaic capacity (None without panels), before registering. The same rule as for
+    stored readings (`saving_pct`, then `ahsemha_discount`); the year-end total comes first
+    and the caps are always said, whether or not these figures reach them."""
+    discount = ahsemha_discount(saving_pct(*electricity), saving_pct(*water), pv_capacity_pct, s)
+    caps = Text(
+        "rules.kw.ahsemha.caps",
+        {"count": percent(s.cap_electricity_pct), "max": percent(s.cap_water_pct)},
+    )
+    total = tuple(reason for reason in discount.reasons if reason.key == TOTAL)
+    rest = tuple(reason for reason in discount.reasons if reason.key != TOTAL)
+    return AhsemhaDiscount(discount.electricity_pct, discount.water_pct, total + rest + (caps,))

@@ -117,8 +117,33 @@ def working_calendar(
     s: CompensationSettings, timezone: str, holidays: Iterable[date] = ()
 ) -> WorkingCalendar:
     """The calendar the working-day standards count on: the settings' weekend (Friday and
-    Saturday by default), the given public holidays, local dates in `timezone`."""
-    return WorkingCalendar.of(timezone, s.weekend_days, holidays)
+    Saturday by default), the settings' public holidays and the given ones, local dates in
+    `timezone`."""
+    return WorkingCalendar.of(timezone, s.weekend_days, (*s.holidays, *holidays))
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintDeadline:
+    """When a complaint under a working-days standard must be handled by.
+
+    `due_date` is the last local day it may be handled on: the N-th working day after the
+    filing date (the filing day itself is not counted). `late_at` (timezone-aware) is the
+    moment `compensations` first finds it breached if it is still open: the local midnight
+    that begins the next working day, because a weekend or holiday after the due date adds
+    no working day to the count."""
+
+    due_date: date
+    late_at: datetime
+
+
+def complaint_deadline(
+    filed_at: datetime, working_days: int, cal: WorkingCalendar
+) -> ComplaintDeadline:
+    due = cal.add(cal.local_date(filed_at), working_days)
+    late = cal.add(due, 1)
+    return ComplaintDeadline(
+        due, datetime.combine(late, datetime.min.time(), tzinfo=ZoneInfo(cal.timezone))
+    )
 
 
 def _pay(

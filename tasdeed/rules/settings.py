@@ -88,6 +88,15 @@ class WorkingDaysStandard(_Settings):
     working_days: int = Field(ge=0)
 
 
+class ComplaintStandard(WorkingDaysStandard):
+    """A complaint not handled within `working_days` of its filing earns `amount_minor`.
+    `complaint_categories` names the Tasdeed complaint categories (tasdeed.contract) the
+    standard covers: their deadline is this standard's, not the profile's `sla_hours`, and a
+    breach is credited automatically (billing/notices.py, the sweep)."""
+
+    complaint_categories: tuple[str, ...] = ()
+
+
 class NoticeStandard(_Settings):
     amount_minor: int = Field(ge=0)
     days: int = Field(ge=0)
@@ -106,11 +115,13 @@ class CompensationSettings(_Settings):
     outage_count: OutageCountStandard
     outage_restoration: HoursStandard
     register_actual_consumer: WorkingDaysStandard
-    billing_complaint: WorkingDaysStandard
+    billing_complaint: ComplaintStandard
     planned_outage_notice: NoticeStandard
     prohibited_disconnection: FlatStandard
     # Python weekday numbers (Monday = 0): the Saudi weekend is Friday and Saturday.
     weekend_days: tuple[int, ...] = (4, 5)
+    # Public holidays (local dates) the working-day standards skip, as well as the weekend.
+    holidays: tuple[date, ...] = ()
 
     @model_validator(mode="after")
     def _weekend(self) -> Self:
@@ -122,10 +133,14 @@ class CompensationSettings(_Settings):
 
 
 class ExamPeriod(_Settings):
-    """Public-school exams, both days included."""
+    """Public-school exams, both days included. `region` empty: the whole country; otherwise
+    the accounts whose area is the region or lies in it ("الرياض" covers "الرياض - العليا";
+    see `tasdeed.rules.disconnection.in_region`). `source` says where the dates come from."""
 
     start: date
     end: date
+    region: str = ""
+    source: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

@@ -74,3 +74,40 @@ async def test_arabizi_and_english(phone: Phone) -> None:
     await phone.say("la2")
     english = texts(await phone.say("how much do I owe?"))
     assert "Enter the payment code" in english
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "هل هيركبولي عداد مسبق الدفع؟",  # the message a person sent in the first week
+        "هو انتو هتركبولي عداد مسبق الدفع عشان الفواتير المتأخرة؟",
+        "هل سيتم تركيب عداد مسبق الدفع لي",
+        "صج بيركبون لي عداد مسبق الدفع؟",
+        "hayrakbouly 3adad mosba2 el daf3?",
+    ],
+)
+async def test_a_prepaid_meter_question_answers_the_rule(
+    phone: Phone, backends: ChatBackends, question: str
+) -> None:
+    """Not the complaint form: the prepaid rule's answer for the account whose code follows."""
+    ask = texts(await phone.say(question))
+    assert "أدخل كود السداد" in ask and "رقم الحساب" not in ask, ask  # the rule's own prompt
+    answer = texts(await phone.say(backends.accounts[1].code))  # three unpaid bills
+    assert "سيستبدل العداد بعداد مسبق الدفع" in answer, answer
+    assert "شكوى" not in answer
+
+
+async def test_a_prepaid_meter_question_in_english(phone: Phone, backends: ChatBackends) -> None:
+    ask = texts(await phone.say("will I get a prepaid meter?"))
+    assert "Enter the payment code" in ask and "account number" not in ask, ask
+    answer = texts(await phone.say(backends.accounts[1].code))
+    assert "prepaid" in answer, answer
+
+
+async def test_a_flagged_account_is_warned_on_the_chat_quote(
+    phone: Phone, backends: ChatBackends
+) -> None:
+    await phone.say("عايز أدفع الفاتورة")
+    quote = texts(await phone.say(backends.accounts[1].code))
+    assert "لا يسترد" in quote and "عداد مسبق الدفع" in quote, quote
+    assert "لم يخصم" in texts(await phone.say("لا"))

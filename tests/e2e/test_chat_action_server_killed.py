@@ -216,7 +216,7 @@ async def after_restart(stage: Stage, demo: DemoAccount) -> str:
         return told
     await stage.phone.say("عايز أدفع الفاتورة")
     quote = texts(await stage.phone.say(demo.code))
-    if "ج.م." not in quote:  # e.g. "paid recently, receipt …": the truth already
+    if "لا يسترد" not in quote:  # no confirmation: "paid already, receipt …", the truth
         return quote
     return texts(await stage.phone.say("ايوه"))
 

@@ -111,3 +111,28 @@ async def test_saudi_compensation_by_ussd_keeps_amounts_whole(make_stack: StackF
     assert "OUT-" not in answer and "دقيقة" not in answer
     assert "7 ساعات، والمهلة 6 ساعات." in answer
     assert "إعادة الخدمة بعد السداد: المدة 3 ساعات، والمهلة ساعتان." in answer
+
+
+async def test_egypt_prepaid_warning_on_the_balance_and_quote_screens(
+    make_stack: StackFactory,
+) -> None:
+    """A flagged account hears of the prepaid meter where it sees what it owes: the balance
+    (USSD, a call) and the quote (a call). The USSD confirmation stays one page: the payee,
+    the amount, "no refund" and the options, without the warning."""
+    stack = await ivr_stack(make_stack, "eg")
+    flagged, clear = stack.world.account(1), stack.world.account(0)
+    handset = Handset(stack)
+    balance = await pages(handset, await handset.walk("1", "1", flagged.code))
+    assert "بسبب المتأخرات هيتركبلك عداد مسبق الدفع" in balance  # the Egyptian wording
+    other = Handset(stack, phone="+201000000010")
+    assert "عداد مسبق الدفع" not in await pages(other, await other.walk("1", "1", clear.code))
+    payer = Handset(stack, phone="+201000000011")
+    confirm = await payer.walk("1", "2", flagged.code)
+    assert "لا يسترد" in confirm and "1 ادفع" in confirm and "\n99 " not in confirm
+    assert "عداد مسبق الدفع" not in confirm and len(confirm[4:]) <= 80
+    caller = Caller(stack, phone="+201000000012")
+    await caller.ring()
+    await caller.press("1")
+    await caller.press("2")
+    spoken = await caller.press(flagged.code)
+    assert "عداد مسبق الدفع" in spoken and "استرداد" in spoken, spoken

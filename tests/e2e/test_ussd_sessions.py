@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 
 import pytest
 import redis.asyncio as aioredis
@@ -86,11 +87,14 @@ async def test_first_screen_offers_arabic_first(make_stack: StackFactory) -> Non
 async def test_balance_in_arabic_with_the_profiles_digits(make_stack: StackFactory) -> None:
     stack = await make_stack("eg")
     demo = stack.world.account(1)  # three unpaid bills
-    screen = await Handset(stack).walk("1", "1", demo.code)
+    handset = Handset(stack)
+    screen = await handset.walk("1", "1", demo.code)
     assert screen.startswith("CON ")
     assert "٢٬٥٨٠٫٧٥ ج.م." in screen  # EGP 2,580.75 in Arabic-Indic digits
     assert demo.payee_name.split()[1] not in screen  # father's name never shown in full
-    assert "1 ادفع الآن" in screen
+    # Flagged for a prepaid meter: the warning and the pay option on the next page.
+    rest = await handset.press("99")
+    assert "عداد مسبق الدفع" in rest and "1 ادفع الآن" in rest
 
 
 async def test_full_payment_to_a_receipt(make_stack: StackFactory) -> None:
@@ -488,9 +492,11 @@ async def test_quotes_per_conversation_are_budgeted(make_stack: StackFactory) ->
     demo = stack.world.account(0)
     handset = Handset(stack)
     await handset.dial()
-    # Home from the quote, pay again, the code again: each code asks for a quote.
-    chain = ["1", "2", demo.code] + ["00", "2", demo.code] * 6
-    screen = await handset.send("*".join(chain))
+    # Home from the quote, pay again, the code again: each code asks for a quote. (Typed
+    # ahead in one request, a run stops at the first confirmation: one run per quote.)
+    screen = await handset.press("1*2*" + demo.code)
+    for _ in range(6):
+        screen = await handset.press(f"00*2*{demo.code}")
     assert screen.startswith("END تجاوزت عدد المحاولات"), screen
     assert await quotes(stack) <= 6
     assert await stack.payments() == 0
@@ -543,3 +549,98 @@ async def test_change_language_from_the_main_menu(make_stack: StackFactory) -> N
     assert "1 My bill" in english and "7 Arabic" in english
     # Remembered: the next dial opens in English.
     assert "1 My bill" in await Handset(stack, phone="+201005550003").dial()
+
+
+# --- issue 16: what the first week of real users would report -------------------------------
+
+
+async def test_a_paid_bill_with_nothing_payable_says_what_was_paid_and_when(
+    make_stack: StackFactory,
+) -> None:
+    """Egypt takes no overpayment: once the bill is paid, a "pay again" could only be refused
+    ("nothing due"). The walk ends with the payment's amount, local date and receipt."""
+    stack = await make_stack("eg")
+    stack.world.clock.current = datetime(2026, 11, 24, 23, 30)  # 01:30 on the 25th in Cairo
+    demo = stack.world.account(0)
+    first = Handset(stack)
+    await to_confirm_page(first, demo.code)
+    receipt = (await first.press("1")).split("الإيصال ")[1].split("\n")[0]
+    again = await Handset(stack, phone="+201009990001").walk("1", "2", demo.code)
+    assert again.startswith("END الفاتورة دي اتدفعت: ١٬١٢٨٫٥٠ ج.م. يوم ٢٥/١١/٢٠٢٦"), again
+    assert receipt in again
+    assert "مرة أخرى" not in again and "مستحقة" not in again
+    assert await stack.payments() == 1
+
+
+async def test_pay_again_is_still_offered_where_the_profile_takes_overpayment(
+    make_stack: StackFactory,
+) -> None:
+    stack = await make_stack("kw")  # allow_overpayment: a second payment is credited
+    demo = stack.world.account(0)
+    first = Handset(stack)
+    await to_confirm_page(first, demo.code)
+    await first.press("1")
+    second = Handset(stack, phone="+96550000009")
+    offer = await second.walk("1", "2", demo.code)
+    assert "1 ادفع مرة أخرى" in offer
+    quote = await second.press("1")
+    assert "لا يسترد" in quote and "مستحقة" not in quote  # a quote, not a refusal
+    assert await stack.payments() == 1
+
+
+async def test_typed_ahead_inputs_apply_one_by_one_on_any_step(make_stack: StackFactory) -> None:
+    """Several inputs in one request ("2*<code>*99"), mid-session: each applies as if typed
+    on its own, "99" included, on whatever screen the one before led to."""
+    stack = await make_stack("sa")
+    demo = stack.world.account(1)  # its quote takes two pages
+    typed = Handset(stack, phone="+966500000011")
+    one_by_one = await typed.walk("1", "2", demo.code)
+    assert "\n99 " in one_by_one
+    second_page = await typed.press("99")
+    assert "1 ادفع" in second_page
+    ahead = Handset(stack, phone="+966500000012")
+    await ahead.walk("1")  # Arabic, then the main menu
+    assert await ahead.press(f"2*{demo.code}*99") == second_page
+    # From the language screen too: Arabic, my bill, the code, then the next page.
+    eg = await make_stack("eg")
+    flagged = eg.world.account(1)  # its balance takes two pages (the prepaid warning)
+    handset = Handset(eg, phone="+201009990002")
+    await handset.dial()
+    page = await handset.press(f"1*1*{flagged.code}*99")
+    assert "اختيار غير صحيح" not in page
+    assert "عداد مسبق الدفع" in page and "1 ادفع الآن" in page
+
+
+async def test_a_typed_ahead_run_stops_at_the_confirmation(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    demo = stack.world.account(0)
+    handset = Handset(stack)
+    await handset.walk("1", "2")
+    # "<code>*1": the "1" was typed before the payee and the amount were shown.
+    confirm = await handset.press(f"{demo.code}*1")
+    assert confirm.startswith("CON ") and "لا يسترد" in confirm and "1 ادفع" in confirm
+    assert await stack.payments() == 0
+    assert await handset.send("*".join(handset.inputs)) == confirm  # a retry: the same page
+    # Answered on its own screen, after it was shown: that pays.
+    assert (await handset.press("1")).startswith("END تم الدفع")
+    assert await stack.payments() == 1
+
+
+async def test_typed_ahead_amounts_are_data(make_stack: StackFactory) -> None:
+    """On the amount screen "99" and "0" are amounts, even typed ahead from a confirmation
+    whose options were on its second page."""
+    stack = await make_stack("sa")
+    demo = stack.world.account(1)  # its quote takes two pages
+    handset = Handset(stack)
+    await to_confirm_page(handset, demo.code)
+    assert handset.inputs[-1] == "99"  # the options are on the quote's second page
+    screen = await handset.press("3*99")  # another amount: 99 SAR
+    assert "أدخل المبلغ" not in screen, screen  # "99" was the amount, not "next page"
+    pages = [screen]
+    while "1 ادفع" not in screen:
+        screen = await handset.press("99")
+        pages.append(screen)
+    assert "99.00 ر.س." in "\n".join(pages)
+    zero = await handset.press("3*0")
+    assert "أدخل المبلغ" in zero  # "0" was read as an amount (refused), not as "back"
+    assert await stack.payments() == 0

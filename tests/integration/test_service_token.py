@@ -110,6 +110,8 @@ _CLEARED = (
     "TWILIO_API_BASE",
     "PUBLIC_BASE_URL",
     "SIMULATOR_ENABLED",
+    "OPERATOR_ENABLED",
+    "OPERATOR_TOKEN",
     "USSD_CALLBACK_SECRET",
     "RASA_TOKEN",
     "TASDEED_FAULT_POINTS",
@@ -139,7 +141,7 @@ async def _refused(*argv: str) -> tuple[int, list[str]]:
         (
             ("-m", "gateway"),
             {"TWILIO_AUTH_TOKEN", "SIMULATOR_ENABLED", "REDIS_URL", "PUBLIC_BASE_URL",
-             "SERVICE_TOKEN", "USSD_CALLBACK_SECRET", "RASA_TOKEN"},
+             "SERVICE_TOKEN", "USSD_CALLBACK_SECRET", "RASA_TOKEN", "OPERATOR_TOKEN"},
         ),
         (("-m", "billing", "serve"), {"DATABASE_URL", "SERVICE_TOKEN"}),
         (("-m", "billing", "prepare"), set()),

@@ -286,7 +286,7 @@ def test_notices_render_counted_texts_like_every_other_screen() -> None:
 
 
 def test_the_simulator_page_gets_every_form_of_its_counted_words() -> None:
-    from gateway.simulator import _plurals
+    from gateway.page_shell import plurals as _plurals
 
     forms = _plurals("ar")["ussd.counter"]
     assert forms["counts"] == "max"

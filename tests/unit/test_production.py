@@ -24,6 +24,7 @@ def safe(**overrides: object) -> Settings:
         "twilio_auth_token": "a-real-token-from-the-console",
         "twilio_api_base": "",
         "simulator_enabled": False,
+        "operator_token": "o" * 40,
         "redis_url": "redis://redis:6379/0",
         "database_url": "postgresql+asyncpg://tasdeed@db/tasdeed",
         "public_base_url": "https://pay.example.com",
@@ -56,6 +57,7 @@ def test_the_embedded_defaults_are_each_named() -> None:
         "TWILIO_ACCOUNT_SID",
         "TWILIO_API_BASE",
         "SIMULATOR_ENABLED",
+        "OPERATOR_TOKEN",
         "REDIS_URL",
         "DATABASE_URL",
         "PUBLIC_BASE_URL",
@@ -74,6 +76,8 @@ def test_the_embedded_defaults_are_each_named() -> None:
         ({"twilio_auth_token": "local-dev-auth-token"}, "TWILIO_AUTH_TOKEN"),
         ({"twilio_auth_token": ""}, "TWILIO_AUTH_TOKEN"),
         ({"simulator_enabled": True}, "SIMULATOR_ENABLED"),
+        ({"operator_token": ""}, "OPERATOR_TOKEN"),
+        ({"operator_token": "short"}, "OPERATOR_TOKEN"),
         ({"redis_url": ""}, "REDIS_URL"),
         ({"database_url": ""}, "DATABASE_URL"),
         ({"database_url": "sqlite+aiosqlite:///var/x.db"}, "DATABASE_URL"),
@@ -101,10 +105,20 @@ def test_each_process_checks_what_it_uses() -> None:
 
     assert names("billing") == {"DATABASE_URL", "SERVICE_TOKEN"}
     assert {"TWILIO_AUTH_TOKEN", "SIMULATOR_ENABLED", "USSD_CALLBACK_SECRET"} <= names("gateway")
+    assert "OPERATOR_TOKEN" in names("gateway")
+    assert all("OPERATOR_TOKEN" not in names(role) for role in ("billing", "actions", "cli"))
     assert "DATABASE_URL" not in names("gateway")
     assert names("actions") == {"REDIS_URL", "SERVICE_TOKEN"}
     assert {"TWILIO_AUTH_TOKEN", "REDIS_URL", "TWILIO_API_BASE"} <= names("messaging")
     assert names("cli") == {"SERVICE_TOKEN"}
+
+
+def test_the_operator_view_needs_its_token_only_while_it_is_enabled() -> None:
+    """The operator view is allowed in production behind OPERATOR_TOKEN; switched off, it
+    needs none."""
+    assert check_production(safe(operator_token="", operator_enabled=False), "gateway") == []
+    [problem] = check_production(safe(operator_token=""), "gateway")
+    assert problem.startswith("OPERATOR_TOKEN is empty") and "OPERATOR_ENABLED=false" in problem
 
 
 def test_refusal_exits_with_every_line(capsys: pytest.CaptureFixture[str]) -> None:

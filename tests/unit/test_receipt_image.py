@@ -5,11 +5,13 @@ paid. The real renderer draws the PNG; the lines it is given are checked here.""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
+import chat.receipt_image
 import chat.service
 from chat.receipt_image import LINE, MARGIN, WIDTH, local_time, receipt_lines
 from chat.service import ChatService
@@ -102,3 +104,17 @@ async def test_chat_payment_draws_the_png_from_those_lines(
     assert png is not None and png.startswith(PNG)
     with Image.open(io.BytesIO(png)) as image:
         assert image.size == (WIDTH, MARGIN * 2 + LINE * len(drawn[0]))
+
+
+async def test_without_a_font_the_receipt_words_still_go_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A container without an Arabic font (docker-test found one) cannot draw the picture; the
+    payment already happened, so the person gets the receipt's words, not an error."""
+    monkeypatch.setattr(chat.receipt_image, "FONT_CANDIDATES", (Path("/nonexistent/font.ttf"),))
+    service = ChatService(load_profile("eg"), _Rasa(), MemoryStore())  # type: ignore[arg-type]
+    turn = await service.handle(
+        channel="whatsapp", address="+201000000002", message_id="m2", text="نعم", images=True
+    )
+    assert [reply.text for reply in turn.replies] == ["تم الدفع"]
+    assert all(reply.image_token is None for reply in turn.replies)

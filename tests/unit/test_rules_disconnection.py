@@ -17,10 +17,11 @@ from tasdeed.flows.text_render import TextRenderer
 from tasdeed.money import Money
 from tasdeed.profile import load_profile
 from tasdeed.rules.decision import Decision
-from tasdeed.rules.disconnection import breach_compensation, disconnection_allowed
+from tasdeed.rules.disconnection import breach_compensation, disconnection_allowed, in_region
 from tasdeed.rules.saudi import Compensation, ServiceEvent, compensations, working_calendar
 from tasdeed.rules.settings import (
     CompensationSettings,
+    ExamPeriod,
     ProtectedDisconnectionSettings,
     rule_settings,
 )
@@ -30,7 +31,10 @@ SA = load_profile("sa")
 RULES = rule_settings(SA)
 assert RULES.protected_disconnection is not None
 assert RULES.compensation is not None
-PROTECTED: ProtectedDisconnectionSettings = RULES.protected_disconnection
+SHIPPED: ProtectedDisconnectionSettings = RULES.protected_disconnection
+# The times and cases without the exam periods the profile ships (real dates: the first
+# semester of 1447 AH, 4 to 8 January 2026), so the other protections are seen alone.
+PROTECTED = SHIPPED.model_copy(update={"exam_periods": ()})
 COMP: CompensationSettings = RULES.compensation
 TZ = "Asia/Riyadh"
 RIYADH = ZoneInfo(TZ)
@@ -77,6 +81,59 @@ def test_saudi_protection_settings() -> None:
     assert PROTECTED.special_needs is True
     assert PROTECTED.exam_periods == ()
     assert WITH_EXAMS.exam_periods[0].start == date(2027, 5, 10)
+
+
+def test_the_shipped_exam_period_is_the_published_one_with_its_source() -> None:
+    # Okaz, 2025-12-10 and 2026-01-04: the written exams of the first semester of 1447 AH
+    # began on Sunday 15 Rajab 1447 (4 January 2026) and lasted five days, nationwide.
+    [first_semester_1447] = SHIPPED.exam_periods
+    assert (first_semester_1447.start, first_semester_1447.end) == (
+        date(2026, 1, 4),
+        date(2026, 1, 8),
+    )
+    assert first_semester_1447.region == ""
+    assert first_semester_1447.source.startswith("https://www.okaz.com.sa/")
+    for period in SHIPPED.exam_periods:
+        assert period.source, "a shipped exam period names where its dates come from"
+    exams = Text("rules.disconnection.exam_period", {"date": "2026-01-08"})
+    assert decide(local(2026, 1, 4), s=SHIPPED).reasons == (exams,)
+    assert decide(local(2026, 1, 8), s=SHIPPED).reasons == (exams,)
+    assert decide(local(2026, 1, 11), s=SHIPPED).outcome is True
+
+
+REGIONAL = ExamPeriod(start=date(2027, 1, 3), end=date(2027, 1, 7), region="الرياض", source="x")
+
+
+@pytest.mark.parametrize(
+    ("area", "refused"),
+    [
+        ("الرياض - العليا", True),  # a district of the region
+        ("الرياض", True),  # the region itself
+        ("جدة - الروضة", False),  # another region
+        ("الرياضية", False),  # a name that only starts like it
+        (None, True),  # an unknown area: every period protects it
+    ],
+)
+def test_a_regional_exam_period_protects_only_its_region(area: str | None, refused: bool) -> None:
+    at = local(2027, 1, 5)
+    decision = disconnection_allowed(
+        at, special_needs=False, s=PROTECTED, timezone=TZ, area=area, exam_periods=[REGIONAL]
+    )
+    assert decision.outcome is not refused
+    if refused:
+        assert decision.reasons == (
+            Text("rules.disconnection.exam_period", {"date": "2027-01-07"}),
+        )
+    outside = disconnection_allowed(
+        local(2027, 1, 8),
+        special_needs=False,
+        s=PROTECTED,
+        timezone=TZ,
+        area=area,
+        exam_periods=[REGIONAL],
+    )
+    assert outside.outcome is True
+    assert in_region(area, "") is True  # a period without a region protects everyone
 
 
 @pytest.mark.parametrize(

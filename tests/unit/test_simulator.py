@@ -1,7 +1,9 @@
-"""The simulator's server side (gateway/simulator.py): the metrics it reads from the
-Prometheus registry, the IVR relay's refusals, the switch that turns it all off, and the
-billing backend's read-only operator endpoints it shows. Real gateways and a real billing
-backend on an embedded SQLite ledger over loopback HTTP; no PostgreSQL or Redis needed."""
+"""The simulator's server side (gateway/simulator/) and the operator view it links to
+(gateway/operator/): the metrics read from the Prometheus registry
+(gateway/metrics_sampling.py), the IVR relay's refusals, the switch that turns the simulator
+off, and the billing backend's read-only operator endpoints the operator view shows. Real
+gateways and a real billing backend on an embedded SQLite ledger over loopback HTTP; no
+PostgreSQL or Redis needed."""
 
 from __future__ import annotations
 
@@ -22,13 +24,13 @@ from billing.db import create_engine, session_factory
 from billing.demo_routes import add_routes as add_demo_routes
 from billing.ledger import Ledger, Refusal
 from gateway.app import create_app
-from gateway.simulator import (
+from gateway.metrics_sampling import (
     CHART_MINUTES,
     SAMPLE_EVERY_S,
-    STATIC_DIR,
     MetricsSampler,
     histogram_quantile,
 )
+from gateway.page_shell import STATIC_DIR
 from tasdeed.billing_client import BillingClient, BillingRefused
 from tasdeed.i18n import catalogue
 from tasdeed.profile import load_profile
@@ -285,11 +287,21 @@ async def test_simulator_disabled_mounts_nothing(
     assert (await relay(on, PUBLIC + "/ivr/voice"))[0] == 200
     status, _ = await relay(off, PUBLIC + "/ivr/voice")
     assert status == 404
-    for path in ("/operator", "/simulator/metrics.json", "/simulator/operator.json",
+    for path in ("/simulator/metrics.json", "/simulator/operator.json", "/simulator/walks",
                  "/static/simulator.js"):  # fmt: skip
         async with http.get(on.url + path) as response:
             assert response.status != 404, path
         async with http.get(off.url + path) as response:
+            assert response.status == 404, path
+    # The operator view has its own switch: there without the simulator, with its files.
+    for path in ("/operator", "/operator/metrics.json", "/static/operator.js"):
+        async with http.get(off.url + path) as response:
+            assert response.status == 200, path
+    async with http.get(off.url + "/operator") as response:
+        assert 'href="/?' not in await response.text()  # no link to a page that is not there
+    dark = await start_gateway(gateways, http, simulator_enabled=False, operator_enabled=False)
+    for path in ("/operator", "/operator/metrics.json", "/static/operator.js"):
+        async with http.get(dark.url + path) as response:
             assert response.status == 404, path
     async with http.get(off.url + "/") as response:
         assert response.content_type == "text/plain"

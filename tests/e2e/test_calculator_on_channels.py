@@ -1,0 +1,248 @@
+"""The Ahsemha calculator end to end (issue 16, item 6), through the real gateway on every
+channel: USSD in Africa's Talking's format and IVR in Twilio's signed webhooks (real Redis, the
+real backend on PostgreSQL), and WhatsApp through Rasa with the trained model and the action
+server, in the Kuwait profile. A person enters their own consumption and solar capacity, with
+no account and nothing registered, and gets the discount, its explanation and the caps; bad
+input is answered and asked again, and "cancel" or 00 leave. Egypt's menus never offer it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestServer
+
+from billing.db import create_engine, session_factory
+from billing.demo_data import seed_demo_data
+from gateway.app import create_app
+from tasdeed.profile import load_profile
+from tasdeed.settings import Settings
+from tests.conftest import SEED, FixedClock, _pg_admin, pg_url
+from tests.e2e.chat_stack import MODEL, PUBLIC, RASA, ROOT, TOKEN, Phone, texts
+from tests.e2e.conftest import StackFactory
+from tests.e2e.test_ivr_calls import Caller, ivr_stack
+from tests.e2e.test_ussd_sessions import ARABIC_INDIC, Handset
+
+TOTAL = "الخصم في نهاية السنة: الكهرباء ٧٠٪، والمياه ٥٠٪."
+CAPS = "حد الخصم المجتمع: ٧٠٪ من فاتورة الكهرباء و٥٠٪ من فاتورة المياه."
+NOT_A_NUMBER = "أدخل رقما واحدا بالأرقام، بلا حروف."
+NEGATIVE = "لا يقبل رقم سالب: أدخل صفرا أو أكثر."
+TOO_LONG = "الرقم طويل جدا: ٩ أرقام على الأكثر."
+REFERENCE_ZERO = "استهلاك السنة الماضية يلزم أن يزيد على صفر"
+CANCELLED = "تم الإلغاء"
+
+
+async def pages(handset: Handset, first: str) -> list[str]:
+    """Every page of the answer, paging with 99 until the END page."""
+    seen = [first]
+    while not seen[-1].startswith("END "):
+        seen.append(await handset.press("99"))
+    return seen
+
+
+# --- USSD ---------------------------------------------------------------------------------------
+
+
+async def test_ussd_calculator_with_bad_input_at_each_step(make_stack: StackFactory) -> None:
+    stack = await make_stack("kw")
+    handset = Handset(stack, phone="+96550000101")
+    menu = await handset.walk("1", "6")
+    assert "4 حاسبة احسمها" in menu
+    prompt = await handset.press("4")
+    assert prompt.startswith("CON ") and "كيلوواط ساعة" in prompt and len(prompt) <= 84
+    assert NOT_A_NUMBER in await handset.press("abc")
+    assert REFERENCE_ZERO in await handset.press("0")  # no reference, no saving
+    assert "هالسنة" in await handset.press("12000".translate(ARABIC_INDIC))
+    assert NEGATIVE in await handset.press("-9600")
+    assert "الماي" in await handset.press("9600")  # the Gulf wording (kw's dialect)
+    assert TOO_LONG in await handset.press("1234567890")
+    assert "بنفس الوحدة" in await handset.press("400")
+    pv = await handset.press("٣٠٠")
+    assert "١٪ إلى ١٠٪" in pv and "0" in pv
+    answer = await pages(handset, await handset.press("10"))
+    assert all(len(page) <= len("CON ") + 80 for page in answer)
+    shown = "\n".join(page[len("CON ") :] for page in answer)
+    lines = shown.split("\n")
+    assert lines[0] == TOTAL  # the answer on the first page
+    assert "الحافز الثاني: ترشيد ٢٠٪ لا يقل عن سعة الألواح الشمسية ١٠٪." in lines
+    assert CAPS in lines
+    assert await stack.payments() == 0
+
+
+async def test_ussd_calculator_without_panels_and_leaving(make_stack: StackFactory) -> None:
+    stack = await make_stack("kw")
+    saver = Handset(stack, phone="+96550000102")
+    await saver.walk("1", "6", "4", "12000", "10800", "400", "350")
+    answer = "\n".join(await pages(saver, await saver.press("0")))  # 0: no solar panels
+    assert "الخصم في نهاية السنة: الكهرباء ٢٠٪، والمياه ٢٥٪." in answer
+    assert "الحافز الثاني" not in answer and CAPS in answer
+    leaver = Handset(stack, phone="+96550000103")
+    home = await leaver.walk("1", "6", "4", "12000", "00")  # 00 at a data step: home
+    assert home.startswith("CON ") and "1 " in home and "كيلوواط" not in home
+    canceller = Handset(stack, phone="+96550000104")
+    cancelled = await canceller.walk("1", "6", "4", "12000", "9600", "الغاء")
+    assert cancelled.startswith("END ") and CANCELLED in cancelled
+
+
+async def test_egypt_rules_menu_has_no_calculator(make_stack: StackFactory) -> None:
+    stack = await make_stack("eg")
+    menu = await Handset(stack).walk("1", "6")
+    assert "احسمها" not in menu and "4 " not in menu
+
+
+# --- IVR ----------------------------------------------------------------------------------------
+
+
+async def test_ivr_calculator_by_keys_and_speech(make_stack: StackFactory) -> None:
+    stack = await ivr_stack(make_stack, "kw")
+    caller = Caller(stack, phone="+96550000105")
+    await caller.ring()
+    await caller.press("1")  # Arabic
+    topics = await caller.press("6")
+    assert "حاسبة احسمها، اضغط 4" in topics
+    prompt = await caller.press("4")
+    assert "كيلوواط ساعة" in prompt and "علامة المربع" in prompt
+    assert caller.gather().attrib["finishOnKey"] == "#"
+    assert "هالسنة" in await caller.press("12000")
+    assert "الماي" in await caller.say("تسعة ستة صفر صفر")  # digits said aloud
+    assert NOT_A_NUMBER in await caller.say("كثير")  # words that are no number
+    assert "بنفس الوحدة" in await caller.press("400")
+    assert "الألواح الشمسية" in await caller.press("300")
+    spoken = await caller.press("10")
+    assert "الخصم في نهاية السنة: الكهرباء سبعون٪، والمياه خمسون٪." in spoken
+    assert "حد الخصم المجتمع: سبعون٪ من فاتورة الكهرباء وخمسون٪ من فاتورة المياه." in spoken
+    assert caller.ended()
+    # "*" on a data step goes home; a leaving word cancels.
+    other = Caller(stack, phone="+96550000105")
+    await other.ring()  # the language is remembered: the main menu
+    await other.press("6")
+    await other.press("4")
+    home = await other.press("*")
+    assert "كيلوواط" not in home and "اضغط 6" in home
+    await other.press("6")
+    await other.press("4")
+    assert CANCELLED in await other.say("الغاء")
+    assert other.ended()
+    assert await stack.payments() == 0
+
+
+# --- chat (WhatsApp through Rasa and the action server, Kuwait) -----------------------------------
+
+KW_PORTS = {"billing": 18191, "actions": 18156, "rasa": 18106}
+RASA_RUN = ("run", "--model", str(MODEL), "--endpoints", "bot/endpoints.yml",
+            "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1")  # fmt: skip
+
+
+@dataclass
+class KuwaitChat:
+    billing_url: str
+    rasa_url: str
+
+
+def _wait(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not come up") from None
+            time.sleep(0.25)
+
+
+@pytest.fixture(scope="module")
+def kuwait_chat(pg_template: str) -> Iterator[KuwaitChat]:
+    """The backend, the action server and Rasa (the trained model) in the Kuwait profile."""
+    if not MODEL.is_file() or not RASA.is_file():
+        pytest.fail("no trained model: run `make model` (make test does) before these tests")
+    name = f"tasdeed_calc_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    url = pg_url(name)
+
+    async def seed() -> None:
+        engine = create_engine(url)
+        await seed_demo_data(session_factory(engine), load_profile("kw"), SEED, FixedClock()(), 12)
+        await engine.dispose()
+
+    asyncio.run(seed())
+    env = {**os.environ, "TASDEED_PROFILE": "kw", "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
+           "RASA_TELEMETRY_ENABLED": "false", "REDIS_URL": "", "SANIC_HOST": "127.0.0.1",
+           "BILLING_URL": f"http://127.0.0.1:{KW_PORTS['billing']}",
+           "BILLING_PORT": str(KW_PORTS["billing"]),
+           "ACTION_SERVER_URL": f"http://127.0.0.1:{KW_PORTS['actions']}/webhook"}  # fmt: skip
+
+    def start(*argv: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    processes = [
+        start(sys.executable, "-m", "billing", "serve"),
+        start(sys.executable, "-m", "actions.server", "--port", str(KW_PORTS["actions"])),
+        start(str(RASA), *RASA_RUN, "--port", str(KW_PORTS["rasa"])),
+    ]
+    try:
+        _wait(f"http://127.0.0.1:{KW_PORTS['billing']}/health", 30)
+        _wait(f"http://127.0.0.1:{KW_PORTS['actions']}/health", 30)
+        _wait(f"http://127.0.0.1:{KW_PORTS['rasa']}/", 240)
+        yield KuwaitChat(
+            f"http://127.0.0.1:{KW_PORTS['billing']}", f"http://127.0.0.1:{KW_PORTS['rasa']}"
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def kuwait_phone(kuwait_chat: KuwaitChat) -> AsyncIterator[Phone]:
+    prefix = f"test:{uuid.uuid4().hex[:10]}:"
+    settings = Settings(
+        tasdeed_profile="kw", billing_url=kuwait_chat.billing_url, rasa_url=kuwait_chat.rasa_url,
+        redis_url="redis://127.0.0.1:6379/0", redis_prefix=prefix, public_base_url=PUBLIC,
+        twilio_auth_token=TOKEN,
+    )  # fmt: skip
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    async with aiohttp.ClientSession() as http:
+        yield Phone(http, str(server.make_url("")).rstrip("/"), "whatsapp:+96550000106")
+    await server.close()
+    redis = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
+    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+
+
+@pytest.mark.slow
+async def test_chat_calculator_by_a_question(kuwait_phone: Phone) -> None:
+    async def say(message: str) -> str:
+        return texts(await kuwait_phone.say(message))
+
+    first = await say("احسبلي خصم احسمها")
+    assert "حاسبة احسمها" in first and "كيلوواط ساعة" in first, first
+    assert "هالسنة" in await say("استهلاكي ١٢٠٠٠ كيلوواط")  # a sentence around the number
+    assert NOT_A_NUMBER in await say("كثير")
+    assert NEGATIVE in await say("-9600")
+    assert "الماي" in await say("9600")
+    assert "بنفس الوحدة" in await say("400")
+    assert "الألواح الشمسية" in await say("٣٠٠")
+    answer = await say("10")
+    assert TOTAL in answer and CAPS in answer, answer
+    assert "تقدير من أرقامك قبل التسجيل" in answer
+    # The walk is over: a new question starts a new one, and cancel leaves it.
+    again = await say("احسب خصم احسمها")
+    assert "كيلوواط ساعة" in again, again
+    assert CANCELLED in await say("الغاء")
