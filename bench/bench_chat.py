@@ -22,7 +22,7 @@ import time
 
 import aiohttp
 from load import Results, closed_loop, report
-from stack import ROOT, SEED, BenchStack, wait_healthy
+from stack import ROOT, SEED, BenchStack, cpu_seconds, wait_healthy
 
 from billing.demo_data import plan_accounts
 from tasdeed.profile import load_profile
@@ -94,8 +94,19 @@ async def run(args: argparse.Namespace) -> None:
             print(f"\nchat benchmark: profile {args.profile}, Rasa + action server + gateway + "
                   "billing (PostgreSQL) on this machine")  # fmt: skip
             report("NLU /model/parse", "parses", parse, sum(parse.latencies_ms) / 1000)
+            pids = {"rasa": helpers[1].pid, "actions": helpers[0].pid,
+                    "gateway": stack.processes["gateway"].pid,
+                    "billing": stack.processes["billing"].pid}  # fmt: skip
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             turns, elapsed = await closed_loop(conversation, args.concurrency, args.duration)
+            cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
             report(f"chat turns, {args.concurrency} conversations at once", "turns", turns, elapsed)
+            count = max(len(turns.latencies_ms), 1)
+            shares = [
+                f"{name} {1000 * used / count:.1f} ms ({100 * used / elapsed:.0f} % of a core)"
+                for name, used in cpu.items()
+            ]
+            print("  CPU per turn: " + ", ".join(shares))
         print(
             "  peak RSS: " + ", ".join(f"{n} {mb:.0f} MB" for n, mb in stack.peak_memory().items())
         )
