@@ -76,6 +76,7 @@ class ChatService:
         self, *, channel: str, address: str, message_id: str, text: str, images: bool
     ) -> ChatTurn:
         started = time.perf_counter()
+        turn: ChatTurn | None = None
         try:
             seen_key = self.seen_key(channel, address, message_id)
             async with self.store.lock(seen_key):
@@ -88,6 +89,15 @@ class ChatService:
                 await self.store.set(seen_key, {"replies": replies}, SEEN_TTL_S)
             HOPS.labels(channel, "message").inc()
             return turn
+        except RedisError as exc:
+            # The state store failed: an answer, never a 500. A turn already answered (maybe
+            # a receipt) is still the answer, though a retry of it is no longer recognised.
+            log.warning("chat state store failed", error=type(exc).__name__)
+            HOPS.labels(channel, "store_error").inc()
+            if turn is not None:
+                return turn
+            language = guess_language(text) or "ar"
+            return ChatTurn([Reply(self._t("error.billing_unavailable", language))])
         finally:
             HOP_SECONDS.labels(channel).observe(time.perf_counter() - started)
 
