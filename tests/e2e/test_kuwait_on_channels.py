@@ -1,4 +1,7 @@
-"""The Ahsemha calculator end to end (issue 16, item 6), through the real gateway on every
+"""Kuwait on every channel: the Ahsemha calculator (issue 16, item 6) and, in chat, an
+installment plan with the debt acknowledgment (item 8).
+
+The Ahsemha calculator end to end, through the real gateway on every
 channel: USSD in Africa's Talking's format and IVR in Twilio's signed webhooks (real Redis, the
 real backend on PostgreSQL), and WhatsApp through Rasa with the trained model and the action
 server, in the Kuwait profile. A person enters their own consumption and solar capacity, with
@@ -23,7 +26,7 @@ import redis.asyncio as aioredis
 from aiohttp.test_utils import TestServer
 
 from billing.db import create_engine, session_factory
-from billing.demo_data import seed_demo_data
+from billing.demo_data import plan_accounts, seed_demo_data
 from gateway.app import create_app
 from tasdeed.profile import load_profile
 from tasdeed.settings import Settings
@@ -246,3 +249,21 @@ async def test_chat_calculator_by_a_question(kuwait_phone: Phone) -> None:
     again = await say("احسب خصم احسمها")
     assert "كيلوواط ساعة" in again, again
     assert CANCELLED in await say("الغاء")
+
+
+@pytest.mark.slow
+async def test_chat_installment_plan_with_debt_acknowledgment(kuwait_phone: Phone) -> None:
+    """Chat requests a plan like USSD and IVR do: the code, the number of installments, the
+    debt acknowledgment, and only an explicit yes files it."""
+    demo = plan_accounts(load_profile("kw"), SEED, 12)[1][0]  # two bills unpaid
+
+    async def say(message: str) -> str:
+        return texts(await kuwait_phone.say(message))
+
+    assert "كود السداد" in await say("ابي اقسط الفاتورة")
+    ask = await say(demo.code)
+    assert "عدد الأقساط (من ٢ إلى ٢٤)" in ask, ask
+    assert "إقرارك بمديونية" in await say("6")
+    assert "إقرارك بمديونية" in await say("يمكن")  # not a yes: asked again
+    done = await say("نعم")
+    assert "قسطناها على ٦ أقساط" in done, done
