@@ -13,7 +13,7 @@ from __future__ import annotations
 from tasdeed.contract import COMPLAINT_CATEGORIES, READING_KINDS
 from tasdeed.flows.calls import CALCULATOR, RESUME_DIGITS, TICKET_LENGTH, WalkCalls, rule_topics
 from tasdeed.flows.screens import Expects
-from tasdeed.flows.steps import Data, Go, Step, says
+from tasdeed.flows.steps import Call, Data, Go, Step, says
 from tasdeed.money import Money
 from tasdeed.profile import Profile
 from tasdeed.rules.decision import percent
@@ -188,6 +188,11 @@ def _reading_saved(profile: Profile, data: Data) -> tuple[Text, ...]:
         Text("reading.saved", {"kind": kind, "value": DigitString(str(reading["value"]))}),
         Text("reading.consumption", {"consumption": reading["consumption"]}),
     )
+
+
+def _consumption_step(name: str, take: Call, then: str) -> Step:
+    """A calculator step asking one consumption figure: its prompt is its own name."""
+    return Step(name, says(name), Expects.NUMBER, take=take, leads=(then,))
 
 
 def _ask_pv(profile: Profile, data: Data) -> tuple[Text, ...]:
@@ -425,34 +430,10 @@ STEPS: dict[str, Step] = {
         Step("reading.done", _reading_saved, final=True),
         # the Ahsemha calculator (no account, before registering): electricity last year and
         # this year, water likewise, the solar capacity → the rule's answer for those figures
-        Step(
-            CALCULATOR,
-            says("calc.electricity_before"),
-            Expects.NUMBER,
-            take=C.calc_electricity_before,
-            leads=("calc.electricity_now",),
-        ),
-        Step(
-            "calc.electricity_now",
-            says("calc.electricity_now"),
-            Expects.NUMBER,
-            take=C.calc_electricity_now,
-            leads=("calc.water_before",),
-        ),
-        Step(
-            "calc.water_before",
-            says("calc.water_before"),
-            Expects.NUMBER,
-            take=C.calc_water_before,
-            leads=("calc.water_now",),
-        ),
-        Step(
-            "calc.water_now",
-            says("calc.water_now"),
-            Expects.NUMBER,
-            take=C.calc_water_now,
-            leads=("calc.pv",),
-        ),
+        _consumption_step(CALCULATOR, C.calc_electricity_before, "calc.electricity_now"),
+        _consumption_step("calc.electricity_now", C.calc_electricity_now, "calc.water_before"),
+        _consumption_step("calc.water_before", C.calc_water_before, "calc.water_now"),
+        _consumption_step("calc.water_now", C.calc_water_now, "calc.pv"),
         Step("calc.pv", _ask_pv, Expects.NUMBER, take=C.estimate_ahsemha, leads=("rules.answer",)),
         # leaving, from any step of any walk
         Step("walk.cancelled", says("flow.cancelled"), final=True),

@@ -7,6 +7,7 @@ tests/conftest.py, so any e2e module can ask for `backends` and `phone`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -31,7 +32,17 @@ from tasdeed.settings import Settings
 from tests.conftest import SEED, FixedClock, _pg_admin, pg_url
 from tests.e2e.drivers import PUBLIC, TOKEN, Phone, texts
 
-__all__ = ["PUBLIC", "TOKEN", "ChatBackends", "Phone", "backends", "phone", "texts"]
+__all__ = [
+    "PUBLIC",
+    "TOKEN",
+    "ChatBackends",
+    "Phone",
+    "backends",
+    "chat_backends",
+    "gateway_phone",
+    "phone",
+    "texts",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "var" / "models" / "tasdeed.tar.gz"
@@ -47,11 +58,13 @@ class ChatBackends:
     rasa_url: str
     database_url: str
     accounts: list[DemoAccount]
+    profile_id: str = "eg"
 
     async def payments(self) -> int:
         engine = create_engine(self.database_url)
         try:
-            return (await Ledger(session_factory(engine), load_profile("eg")).totals())["payments"]
+            ledger = Ledger(session_factory(engine), load_profile(self.profile_id))
+            return (await ledger.totals())["payments"]
         finally:
             await engine.dispose()
 
@@ -66,50 +79,52 @@ def _wait(url: str, seconds: float) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-# Per module: each module gets a ledger of its own, so one module's payments never make
-# another's bills "paid recently".
-@pytest.fixture(scope="module")
-def backends(pg_template: str) -> Iterator[ChatBackends]:
+@contextlib.contextmanager
+def chat_backends(
+    pg_template: str, profile_id: str, ports: dict[str, int], accounts: int
+) -> Iterator[ChatBackends]:
+    """The backend, the action server and Rasa (the trained model) for one profile, on a
+    ledger of their own seeded with `accounts` demo accounts; `ports` names billing, actions
+    and rasa."""
     if not MODEL.is_file() or not RASA.is_file():
         pytest.fail("no trained model: run `make model` (make test does) before these tests")
     name = f"tasdeed_chat_{uuid.uuid4().hex[:8]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
     url = pg_url(name)
+    profile = load_profile(profile_id)
 
     async def seed() -> None:
         engine = create_engine(url)
-        await seed_demo_data(
-            session_factory(engine), load_profile("eg"), SEED, FixedClock()(), CHAT_ACCOUNTS
-        )
+        await seed_demo_data(session_factory(engine), profile, SEED, FixedClock()(), accounts)
         await engine.dispose()
 
     asyncio.run(seed())
-    env = {**os.environ, "TASDEED_PROFILE": "eg", "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
-           "RASA_TELEMETRY_ENABLED": "false", "REDIS_URL": "", "SANIC_HOST": "127.0.0.1",
-           "BILLING_URL": f"http://127.0.0.1:{PORTS['billing']}",
-           "BILLING_PORT": str(PORTS["billing"]),
-           "ACTION_SERVER_URL": f"http://127.0.0.1:{PORTS['actions']}/webhook"}  # fmt: skip
+    env = {**os.environ, "TASDEED_PROFILE": profile_id, "DATABASE_URL": url,
+           "LOG_LEVEL": "WARNING", "RASA_TELEMETRY_ENABLED": "false", "REDIS_URL": "",
+           "SANIC_HOST": "127.0.0.1", "BILLING_URL": f"http://127.0.0.1:{ports['billing']}",
+           "BILLING_PORT": str(ports["billing"]),
+           "ACTION_SERVER_URL": f"http://127.0.0.1:{ports['actions']}/webhook"}  # fmt: skip
     processes = [
         subprocess.Popen([sys.executable, "-m", "billing", "serve"], env=env, cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([sys.executable, "-m", "actions.server", "--port",
-                          str(PORTS["actions"])], env=env, cwd=ROOT,
+                          str(ports["actions"])], env=env, cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([str(RASA), "run", "--model", str(MODEL), "--endpoints",
                           "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
-                          "--interface", "127.0.0.1", "--port", str(PORTS["rasa"])], env=env,
+                          "--interface", "127.0.0.1", "--port", str(ports["rasa"])], env=env,
                          cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
     ]  # fmt: skip
     try:
-        _wait(f"http://127.0.0.1:{PORTS['billing']}/health", 30)
-        _wait(f"http://127.0.0.1:{PORTS['actions']}/health", 30)
-        _wait(f"http://127.0.0.1:{PORTS['rasa']}/", 180)
-        accounts = [d for d, _ in plan_accounts(load_profile("eg"), SEED, CHAT_ACCOUNTS)]
+        _wait(f"http://127.0.0.1:{ports['billing']}/health", 30)
+        _wait(f"http://127.0.0.1:{ports['actions']}/health", 30)
+        _wait(f"http://127.0.0.1:{ports['rasa']}/", 240)
         yield ChatBackends(
-            f"http://127.0.0.1:{PORTS['billing']}",
-            f"http://127.0.0.1:{PORTS['rasa']}",
+            f"http://127.0.0.1:{ports['billing']}",
+            f"http://127.0.0.1:{ports['rasa']}",
             url,
-            accounts,
+            [d for d, _ in plan_accounts(profile, SEED, accounts)],
+            profile_id,
         )
     finally:
         for process in processes:
@@ -118,25 +133,39 @@ def backends(pg_template: str) -> Iterator[ChatBackends]:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture
-async def phone(backends: ChatBackends) -> AsyncIterator[Phone]:
+# Per module: each module gets a ledger of its own, so one module's payments never make
+# another's bills "paid recently".
+@pytest.fixture(scope="module")
+def backends(pg_template: str) -> Iterator[ChatBackends]:
+    with chat_backends(pg_template, "eg", PORTS, CHAT_ACCOUNTS) as started:
+        yield started
+
+
+@contextlib.asynccontextmanager
+async def gateway_phone(backends: ChatBackends, number: str) -> AsyncIterator[Phone]:
+    """A gateway in front of `backends` (Redis state under a prefix of its own, removed
+    afterwards) and a WhatsApp `Phone` with `number` talking to it."""
     prefix = f"test:{uuid.uuid4().hex[:10]}:"
     settings = Settings(
-        tasdeed_profile="eg", billing_url=backends.billing_url, rasa_url=backends.rasa_url,
-        redis_url="redis://127.0.0.1:6379/0", redis_prefix=prefix, public_base_url=PUBLIC,
-        twilio_auth_token=TOKEN,
+        tasdeed_profile=backends.profile_id, billing_url=backends.billing_url,
+        rasa_url=backends.rasa_url, redis_url="redis://127.0.0.1:6379/0", redis_prefix=prefix,
+        public_base_url=PUBLIC, twilio_auth_token=TOKEN,
     )  # fmt: skip
     server = TestServer(create_app(settings), host="127.0.0.1")
     await server.start_server()
-    async with aiohttp.ClientSession() as http:
-        yield Phone(
-            http,
-            str(server.make_url("")).rstrip("/"),
-            f"whatsapp:+2010{uuid.uuid4().int % 10**8:08d}",
-        )
-    await server.close()
-    redis = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
-    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Phone(http, str(server.make_url("")).rstrip("/"), number)
+    finally:
+        await server.close()
+        redis = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
+        keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+
+@pytest.fixture
+async def phone(backends: ChatBackends) -> AsyncIterator[Phone]:
+    async with gateway_phone(backends, f"whatsapp:+2010{uuid.uuid4().int % 10**8:08d}") as made:
+        yield made

@@ -10,28 +10,11 @@ input is answered and asked again, and "cancel" or 00 leave. Egypt's menus never
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
-import aiohttp
 import pytest
-import redis.asyncio as aioredis
-from aiohttp.test_utils import TestServer
 
-from billing.db import create_engine, session_factory
-from billing.demo_data import plan_accounts, seed_demo_data
-from gateway.app import create_app
-from tasdeed.profile import load_profile
-from tasdeed.settings import Settings
-from tests.conftest import SEED, FixedClock, _pg_admin, pg_url
-from tests.e2e.chat_stack import MODEL, PUBLIC, RASA, ROOT, TOKEN, Phone, texts
+from tests.e2e.chat_stack import ChatBackends, Phone, chat_backends, gateway_phone, texts
 from tests.e2e.conftest import StackFactory
 from tests.e2e.test_ivr_calls import Caller, ivr_stack
 from tests.e2e.test_ussd_sessions import ARABIC_INDIC, Handset
@@ -142,91 +125,19 @@ async def test_ivr_calculator_by_keys_and_speech(make_stack: StackFactory) -> No
 # --- chat (WhatsApp through Rasa and the action server, Kuwait) -----------------------------------
 
 KW_PORTS = {"billing": 18191, "actions": 18156, "rasa": 18106}
-RASA_RUN = ("run", "--model", str(MODEL), "--endpoints", "bot/endpoints.yml",
-            "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1")  # fmt: skip
-
-
-@dataclass
-class KuwaitChat:
-    billing_url: str
-    rasa_url: str
-
-
-def _wait(url: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not come up") from None
-            time.sleep(0.25)
 
 
 @pytest.fixture(scope="module")
-def kuwait_chat(pg_template: str) -> Iterator[KuwaitChat]:
+def kuwait_chat(pg_template: str) -> Iterator[ChatBackends]:
     """The backend, the action server and Rasa (the trained model) in the Kuwait profile."""
-    if not MODEL.is_file() or not RASA.is_file():
-        pytest.fail("no trained model: run `make model` (make test does) before these tests")
-    name = f"tasdeed_calc_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    url = pg_url(name)
-
-    async def seed() -> None:
-        engine = create_engine(url)
-        await seed_demo_data(session_factory(engine), load_profile("kw"), SEED, FixedClock()(), 12)
-        await engine.dispose()
-
-    asyncio.run(seed())
-    env = {**os.environ, "TASDEED_PROFILE": "kw", "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
-           "RASA_TELEMETRY_ENABLED": "false", "REDIS_URL": "", "SANIC_HOST": "127.0.0.1",
-           "BILLING_URL": f"http://127.0.0.1:{KW_PORTS['billing']}",
-           "BILLING_PORT": str(KW_PORTS["billing"]),
-           "ACTION_SERVER_URL": f"http://127.0.0.1:{KW_PORTS['actions']}/webhook"}  # fmt: skip
-
-    def start(*argv: str) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-
-    processes = [
-        start(sys.executable, "-m", "billing", "serve"),
-        start(sys.executable, "-m", "actions.server", "--port", str(KW_PORTS["actions"])),
-        start(str(RASA), *RASA_RUN, "--port", str(KW_PORTS["rasa"])),
-    ]
-    try:
-        _wait(f"http://127.0.0.1:{KW_PORTS['billing']}/health", 30)
-        _wait(f"http://127.0.0.1:{KW_PORTS['actions']}/health", 30)
-        _wait(f"http://127.0.0.1:{KW_PORTS['rasa']}/", 240)
-        yield KuwaitChat(
-            f"http://127.0.0.1:{KW_PORTS['billing']}", f"http://127.0.0.1:{KW_PORTS['rasa']}"
-        )
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with chat_backends(pg_template, "kw", KW_PORTS, 12) as started:
+        yield started
 
 
 @pytest.fixture
-async def kuwait_phone(kuwait_chat: KuwaitChat) -> AsyncIterator[Phone]:
-    prefix = f"test:{uuid.uuid4().hex[:10]}:"
-    settings = Settings(
-        tasdeed_profile="kw", billing_url=kuwait_chat.billing_url, rasa_url=kuwait_chat.rasa_url,
-        redis_url="redis://127.0.0.1:6379/0", redis_prefix=prefix, public_base_url=PUBLIC,
-        twilio_auth_token=TOKEN,
-    )  # fmt: skip
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    await server.start_server()
-    async with aiohttp.ClientSession() as http:
-        yield Phone(http, str(server.make_url("")).rstrip("/"), "whatsapp:+96550000106")
-    await server.close()
-    redis = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
-    keys = [key async for key in redis.scan_iter(match=prefix + "*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
+async def kuwait_phone(kuwait_chat: ChatBackends) -> AsyncIterator[Phone]:
+    async with gateway_phone(kuwait_chat, "whatsapp:+96550000106") as made:
+        yield made
 
 
 @pytest.mark.slow
@@ -252,10 +163,12 @@ async def test_chat_calculator_by_a_question(kuwait_phone: Phone) -> None:
 
 
 @pytest.mark.slow
-async def test_chat_installment_plan_with_debt_acknowledgment(kuwait_phone: Phone) -> None:
+async def test_chat_installment_plan_with_debt_acknowledgment(
+    kuwait_chat: ChatBackends, kuwait_phone: Phone
+) -> None:
     """Chat requests a plan like USSD and IVR do: the code, the number of installments, the
     debt acknowledgment, and only an explicit yes files it."""
-    demo = plan_accounts(load_profile("kw"), SEED, 12)[1][0]  # two bills unpaid
+    demo = kuwait_chat.accounts[1]  # two bills unpaid
 
     async def say(message: str) -> str:
         return texts(await kuwait_phone.say(message))
